@@ -1,0 +1,52 @@
+# dlgrade: two commands do everything on a fresh machine.
+#   make demo   create the environment, then run the main job
+#   make test   create the environment, then run ruff, mypy and the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# PyTorch 2.13.0 CPU is the test oracle; this machine keeps its wheel on disk (PIP_FIND_LINKS).
+WHEELS ?= /opt/wheels
+PIP_FLAGS := --disable-pip-version-check $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
+
+.PHONY: venv test lint typecheck pytest demo bench lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) --quiet --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) --quiet -r requirements/lock.txt
+	$(BIN)/python -m pip install $(PIP_FLAGS) --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+demo: venv
+	$(BIN)/dlgrade reference check
+
+bench: venv
+	$(BIN)/python benchmarks/reference_vs_torch.py
+
+# Re-resolve the pinned environment from pyproject.toml (needs the package registry).
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install $(PIP_FLAGS) --quiet '.[dev]'
+	{ echo "# Pinned environment for dlgrade (runtime, tests and the torch CPU oracle)."; \
+	  echo "# Regenerate with: make lock"; \
+	  .lockvenv/bin/pip freeze --all --exclude dlgrade --exclude pip | sed 's/+cpu$$//'; } > requirements/lock.txt
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
