@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -57,3 +58,18 @@ def numerical_gradient(f: Callable[[], float], x: Array, h: float = DEFAULT_STEP
 def weighted_sum(out: Array, weights: Array) -> float:
     """sum(out * weights): the scalar loss whose gradient with respect to out is weights."""
     return float(np.sum(out * weights))
+
+
+@contextmanager
+def seeded_global_rng(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator for the block, then put its previous state back.
+
+    Course functions draw from the global generator, so a check that runs one must seed it to
+    be deterministic; restoring the state keeps the check from disturbing its caller.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
