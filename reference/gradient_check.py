@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from reference.activations import relu, relu_backward, sigmoid
+from reference import regularization
 from reference.arraytypes import Array, Params
 
 PASS_THRESHOLD = 2e-7
@@ -36,7 +36,7 @@ COURSE_SHAPES: dict[str, tuple[int, int]] = {
 }
 """The parameter shapes of the course's gradient-checking network (47 numbers in all)."""
 
-NetCache = tuple[Array, Array, Array, Array, Array, Array, Array, Array, Array, Array, Array, Array]
+NetCache = regularization.ForwardCache
 """(Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)"""
 
 
@@ -96,22 +96,15 @@ def forward_propagation_n(X: Array, Y: Array, parameters: Params) -> tuple[float
     Returns (cost, (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)).
     """
     m = X.shape[1]
-    W1, b1 = parameters["W1"], parameters["b1"]
-    W2, b2 = parameters["W2"], parameters["b2"]
-    W3, b3 = parameters["W3"], parameters["b3"]
-    Z1: Array = W1 @ X + b1
-    A1, _ = relu(Z1)
-    Z2: Array = W2 @ A1 + b2
-    A2, _ = relu(Z2)
-    Z3: Array = W3 @ A2 + b3
-    A3, _ = sigmoid(Z3)
+    A3, cache = regularization.forward_propagation(X, parameters)
+    Z3 = cache[8]
     inside_0 = A3 > 0.0
     inside_1 = A3 < 1.0
     neg_log_a: Array = np.where(inside_0, -np.log(np.where(inside_0, A3, 1.0)), np.logaddexp(0.0, -Z3))
     neg_log_1ma: Array = np.where(inside_1, -np.log(np.where(inside_1, 1.0 - A3, 1.0)), np.logaddexp(0.0, Z3))
     log_probs: Array = neg_log_a * Y + neg_log_1ma * (1 - Y)
     cost = float(np.sum(log_probs) / m)
-    return cost, (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)
+    return cost, cache
 
 
 def backward_propagation_n(X: Array, Y: Array, cache: NetCache) -> Params:
@@ -120,32 +113,8 @@ def backward_propagation_n(X: Array, Y: Array, cache: NetCache) -> Params:
     X: (n_x, m), Y: (1, m) or (m,). Returns ``{dZ3, dW3, db3, dA2, dZ2, dW2, db2, dA1, dZ1, dW1,
     db1}``; dZ/dA are for the summed loss, dW/db for the averaged cost, as in the course.
     """
-    Z1, A1, _, _, Z2, A2, W2, _, _, A3, W3, _ = cache
-    m = X.shape[1]
-    dZ3: Array = A3 - Y
-    dW3: Array = dZ3 @ A2.T / m
-    db3: Array = np.sum(dZ3, axis=1, keepdims=True) / m
-    dA2: Array = W3.T @ dZ3
-    dZ2 = relu_backward(dA2, Z2)
-    dW2: Array = dZ2 @ A1.T / m
-    db2: Array = np.sum(dZ2, axis=1, keepdims=True) / m
-    dA1: Array = W2.T @ dZ2
-    dZ1 = relu_backward(dA1, Z1)
-    dW1: Array = dZ1 @ X.T / m
-    db1: Array = np.sum(dZ1, axis=1, keepdims=True) / m
-    return {
-        "dZ3": dZ3,
-        "dW3": dW3,
-        "db3": db3,
-        "dA2": dA2,
-        "dZ2": dZ2,
-        "dW2": dW2,
-        "db2": db2,
-        "dA1": dA1,
-        "dZ1": dZ1,
-        "dW1": dW1,
-        "db1": db1,
-    }
+    # The same network as the regularization assignment's, with the same cache layout.
+    return regularization.backward_propagation(X, Y, cache)
 
 
 def _parameter_keys(parameters: Mapping[str, object], prefix: str = "") -> list[str]:
