@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 from pathlib import Path
 
@@ -369,6 +370,7 @@ def test_chunked_batches_give_the_same_result(monkeypatch):
 
     monkeypatch.setattr(cnn, "_CHUNK_NUMBERS", 1)  # one example per chunk
     monkeypatch.setattr(cnn, "_POOL_CHUNK_NUMBERS", 1)
+    monkeypatch.setattr(cnn, "_MIN_BLOCK", 1)
     assert len(cnn._batch_chunks(5, 100)) == 5
     assert len(cnn._batch_chunks(5, 100, cnn._POOL_CHUNK_NUMBERS)) == 5
     np.testing.assert_allclose(cnn.conv_forward(A_prev, W, b, hp)[0], Z, rtol=1e-13, atol=1e-13)
@@ -521,3 +523,16 @@ def test_loop_version_agrees_with_the_reference_on_a_tiny_case():
     bias = rng.standard_normal((1, 1, 1))
     assert naive.conv_single_step(a, w, bias) == pytest.approx(cnn.conv_single_step(a, w, bias), rel=1e-13)
     assert check_pool_backward_torch(naive.pool_forward, naive.pool_backward) < 1e-12
+
+
+def test_batches_run_in_a_few_large_blocks_never_per_example():
+    # Blocks bound memory; each holds many examples, and they cover the batch exactly once.
+    per_example = 32 * 32 * 3 * 3 * 16  # the benchmark's window matrix per example
+    assert cnn._batch_chunks(32, per_example) == [(0, 11), (11, 21), (21, 32)]
+    assert cnn._batch_chunks(32, 32 * 32 * 16, cnn._POOL_CHUNK_NUMBERS) == [(0, 32)]
+    assert cnn._batch_chunks(5, 10**9) == [(0, 5)]
+    for m in (1, 7, 9, 100, 2001):
+        blocks = cnn._batch_chunks(m, per_example)
+        assert blocks[0][0] == 0 and blocks[-1][1] == m
+        assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(blocks))
+        assert all(stop - start >= min(m, cnn._MIN_BLOCK) for start, stop in blocks)
