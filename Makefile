@@ -10,9 +10,23 @@ STAMP  := $(VENV)/.installed
 WHEELS ?= /opt/wheels
 PIP_FLAGS := --disable-pip-version-check $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 
-.PHONY: venv test lint typecheck pytest demo bench lock clean
+.PHONY: venv system test lint typecheck pytest demo bench lock clean
 
-venv: $(STAMP)
+# System packages the grader needs: bubblewrap (the sandbox). Installed with apt when missing and
+# we are root (CI and the course machines); otherwise the command to run is printed.
+APT_PACKAGES := bubblewrap
+system:
+	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+
+venv: $(STAMP) system
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
