@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from pathlib import Path
 
 import click
 from rich.console import Console
 
 from grader import __version__
-from grader.errors import DlgradeError, ReferenceCheckError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def reports_errors(func: F) -> F:
-    """Turn DlgradeError into ``Error: ...`` on stderr with its exit code, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DlgradeError as exc:
-            raise click.ClickException(exc.message) from exc
-
-    return wrapper  # type: ignore[return-value]
+from grader.cliopts import reports_errors
+from grader.commands import register as register_course_commands
+from grader.errors import ReferenceCheckError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,7 +76,14 @@ def reference_check(as_json: bool, no_torch: bool, patterns: tuple[str, ...], ki
         raise ReferenceCheckError(failures)
 
 
+register_course_commands(cli)
+
+
 def main() -> None:
     """Console-script entry point."""
+    # nbgrader's gradebook runs the `alembic` executable installed beside this interpreter.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     cli(prog_name="dlgrade")
     sys.exit(0)

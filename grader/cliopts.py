@@ -1,0 +1,47 @@
+"""Options shared by several commands, and how errors reach the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from grader.errors import DlgradeError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn DlgradeError into ``Error: ...`` on stderr with exit code 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except DlgradeError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper
+
+
+def course_option(func: F) -> F:
+    """--course DIR, defaulting to $DLGRADE_COURSE or the current directory."""
+    return click.option(
+        "--course",
+        "course_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="DLGRADE_COURSE",
+        default=Path.cwd,
+        show_default="$DLGRADE_COURSE or the current directory",
+        help="The nbgrader course directory.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    """--json: print machine-readable output instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)

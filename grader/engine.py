@@ -1,0 +1,295 @@
+"""Grading an assignment: every submission in a sandbox, scored outside it, recorded by one writer.
+
+For each graded cell of the trusted source notebook, the hidden-test calls ``check(NAME, fn)`` name
+a check definition. The engine draws that check's randomized cases once per run (seed chosen at
+grading time), computes the reference outputs once, and asks each submission's sandbox to call the
+student's function on the same inputs. Values come back as plain data and are compared here, so
+nothing the student code does at run time can turn a wrong answer into points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.cases import CheckDef, get_check
+from grader.course import Course, Submission
+from grader.hidden import parse_checks
+from grader.notebook import NotebookError, SourceNotebook, load_source, read_notebook, reconcile
+from grader.records import AssignmentSpec, CaseResult, GradeCellResult, SubmissionResult, SubmissionStatus
+from grader.sandbox import CallOutcome, CallRequest, ExecutionResult, SandboxLimits, execute
+
+MESSAGE_LIMIT = 400
+
+
+@dataclass(frozen=True)
+class PlannedCase:
+    """One randomized case of one check: the inputs sent to the sandbox and the reference output."""
+
+    call_id: str
+    check: CheckDef
+    function: str
+    index: int
+    family: str
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+    expected: object
+
+
+@dataclass(frozen=True)
+class PlannedCell:
+    """A graded cell of a source notebook and the cases that score it."""
+
+    notebook: str
+    grade_id: str
+    points: float
+    cases: tuple[PlannedCase, ...]
+
+
+@dataclass(frozen=True)
+class GradingPlan:
+    """Everything a run needs that does not depend on the submission."""
+
+    assignment: str
+    seed: int
+    sources: dict[str, SourceNotebook]
+    cells: tuple[PlannedCell, ...]
+    spec: AssignmentSpec
+
+    def cells_of(self, notebook: str) -> list[PlannedCell]:
+        """The planned graded cells of one notebook, in order."""
+        return [c for c in self.cells if c.notebook == notebook]
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade: parallelism, sandbox, limits, seed, and whether to regrade unchanged work."""
+
+    workers: int = 2
+    sandboxed: bool = True
+    seed: int | None = None
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    force: bool = False
+
+
+def plan(course: Course, assignment: str, seed: int | None = None) -> GradingPlan:
+    """Read the source notebooks of ``assignment`` and draw every check's cases with ``seed``
+    (a fresh random seed when None), computing the reference outputs once."""
+    run_seed = secrets.randbits(31) if seed is None else seed
+    sources: dict[str, SourceNotebook] = {}
+    cells: list[PlannedCell] = []
+    for path in course.source_notebooks(assignment):
+        source = load_source(path)
+        sources[source.name] = source
+        for test in source.test_cells:
+            planned: list[PlannedCase] = []
+            for k, call in enumerate(parse_checks(test.source)):
+                check = get_check(call.name)
+                fixed = call.options.get("seed")
+                # A literal seed= in the hidden cell pins that check's cases; otherwise the run's seed.
+                stream = (
+                    [fixed]
+                    if isinstance(fixed, int)
+                    else [run_seed, _stable_int(f"{source.name}/{test.grade_id}/{k}")]
+                )
+                rng = np.random.default_rng(stream)
+                cases = check.make_cases(rng)
+                limit = call.options.get("cases")
+                if isinstance(limit, int) and limit > 0:
+                    cases = cases[:limit]
+                for i, case in enumerate(cases):
+                    planned.append(
+                        PlannedCase(
+                            call_id=f"{source.name}.{test.grade_id}.{k}.{i}",
+                            check=check,
+                            function=call.function,
+                            index=i,
+                            family=case.family,
+                            args=case.args,
+                            kwargs=case.kwargs,
+                            expected=check.expected(case),
+                        )
+                    )
+            cells.append(PlannedCell(source.name, test.grade_id, test.points, tuple(planned)))
+    spec = AssignmentSpec(assignment, tuple(s.spec for s in sources.values()), course.duedate(assignment))
+    return GradingPlan(assignment, run_seed, sources, tuple(cells), spec)
+
+
+def _stable_int(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+def submission_checksum(files: Iterable[Path]) -> str:
+    """sha256 over the submitted notebooks' names and bytes, to tell a resubmission from the same work."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _score_case(case: PlannedCase, outcome: CallOutcome | None, limits: SandboxLimits) -> CaseResult:
+    """Compare one call's outcome with the reference output; the verdict is decided here."""
+    name = case.check.name
+    if outcome is None or outcome.status == "not-run":
+        message = "not run: the notebook stopped before this check"
+        return CaseResult(name, case.index, case.family, False, message)
+    if outcome.status == "missing":
+        return CaseResult(name, case.index, case.family, False, f"`{case.function}` is not defined")
+    if outcome.status == "timeout":
+        message = f"`{case.function}` did not finish within {limits.call_seconds:g} s"
+        return CaseResult(name, case.index, case.family, False, message)
+    if outcome.status == "error" and outcome.ename == "NotImplementedError":
+        return CaseResult(name, case.index, case.family, False, f"`{case.function}` is not implemented yet")
+    if outcome.status == "error":
+        detail = _clip(outcome.evalue, 200)
+        message = f"`{case.function}` raised {outcome.ename}" + (f": {detail}" if detail else "")
+        return CaseResult(name, case.index, case.family, False, message)
+    if outcome.status == "bad-output":
+        return CaseResult(name, case.index, case.family, False, "the result could not be read back")
+    verdict = case.check.compare(case.expected, outcome.value)
+    return CaseResult(name, case.index, case.family, verdict.passed, _clip(verdict.message))
+
+
+def _cell_feedback(cases: Sequence[CaseResult]) -> str:
+    failed = [c for c in cases if not c.passed]
+    if not failed:
+        return f"all {len(cases)} hidden cases passed"
+    lines = [f"{len(cases) - len(failed)} of {len(cases)} hidden cases passed"]
+    seen: set[str] = set()
+    for c in failed:
+        key = f"{c.family}: {c.message}"
+        if key not in seen:
+            seen.add(key)
+            lines.append(f"- {key}")
+    return "\n".join(lines[:6])
+
+
+def _status(executions: Sequence[ExecutionResult]) -> tuple[SubmissionStatus, str]:
+    for ex in executions:
+        if ex.exit == "timeout":
+            return "timeout", "the notebook ran out of time; finished checks still count"
+    for ex in executions:
+        if ex.exit != "ok":
+            return "crashed", f"the notebook's process stopped ({ex.exit}); finished checks still count"
+    return "graded", ""
+
+
+def grade_submission(
+    plan_: GradingPlan, submission: Submission, options: GradeOptions, slot: int = 0
+) -> SubmissionResult:
+    """Grade one student's submission of the planned assignment. Never raises for bad student work."""
+    start = time.perf_counter()
+    checksum = submission_checksum(submission.notebooks.values())
+    cells: list[GradeCellResult] = []
+    executions: list[ExecutionResult] = []
+    problems: list[str] = []
+    for name, source in plan_.sources.items():
+        planned_cells = plan_.cells_of(name)
+        path = submission.notebooks.get(name)
+        if path is None:
+            problems.append(f"{name}.ipynb was not submitted")
+            cells.extend(_zero_cells(planned_cells, f"{name}.ipynb was not submitted"))
+            continue
+        try:
+            reconciled = reconcile(source, read_notebook(path), path)
+        except NotebookError as exc:
+            problems.append(exc.message)
+            cells.extend(_zero_cells(planned_cells, exc.message))
+            continue
+        requests = [
+            CallRequest(case.call_id, case.function, case.args, case.kwargs)
+            for cell in planned_cells
+            for case in cell.cases
+        ]
+        result = execute(
+            reconciled.cells, requests, limits=options.limits, sandboxed=options.sandboxed, slot=slot
+        )
+        executions.append(result)
+        for cell in planned_cells:
+            found = tuple(_score_case(c, result.calls.get(c.call_id), options.limits) for c in cell.cases)
+            passed = sum(c.passed for c in found)
+            score = cell.points * passed / len(found) if found else 0.0
+            feedback = _cell_feedback(found)
+            cells.append(GradeCellResult(name, cell.grade_id, score, cell.points, found, feedback))
+    if problems and not executions:
+        status: SubmissionStatus = "invalid"
+        message = "; ".join(problems)
+    else:
+        status, message = _status(executions)
+        if problems:
+            message = "; ".join([*problems, message] if message else problems)
+    log = "\n".join(ex.log_tail for ex in executions if ex.log_tail)
+    return SubmissionResult(
+        plan_.assignment,
+        submission.student,
+        status,
+        checksum,
+        cells=tuple(cells),
+        message=message,
+        submitted_at=submission.timestamp,
+        wall_seconds=time.perf_counter() - start,
+        log=_clip(log, 4000),
+    )
+
+
+def _zero_cells(cells: Sequence[PlannedCell], reason: str) -> list[GradeCellResult]:
+    return [GradeCellResult(c.notebook, c.grade_id, 0.0, c.points, (), reason) for c in cells]
+
+
+def failed_result(plan_: GradingPlan, submission: Submission, exc: BaseException) -> SubmissionResult:
+    """The record of a submission on which dlgrade itself failed: status error, zero points."""
+    cells = [GradeCellResult(c.notebook, c.grade_id, 0.0, c.points, (), "not graded") for c in plan_.cells]
+    try:
+        checksum = submission_checksum(submission.notebooks.values())
+    except OSError:
+        checksum = ""
+    return SubmissionResult(
+        plan_.assignment,
+        submission.student,
+        "error",
+        checksum,
+        tuple(cells),
+        message=_clip(f"dlgrade failed on this submission: {type(exc).__name__}: {exc}"),
+        submitted_at=submission.timestamp,
+    )
+
+
+def run_parallel(
+    plan_: GradingPlan,
+    submissions: Sequence[Submission],
+    options: GradeOptions,
+    on_result: Callable[[SubmissionResult], None],
+) -> None:
+    """Grade submissions on ``options.workers`` threads (each drives one sandbox process at a time)
+    and hand every result to ``on_result`` on the calling thread, in completion order."""
+    slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for slot in range(max(1, options.workers)):
+        slots.put(slot)
+
+    def work(submission: Submission) -> SubmissionResult:
+        slot = slots.get()
+        try:
+            return grade_submission(plan_, submission, options, slot)
+        except Exception as exc:  # one broken submission never stops the run
+            return failed_result(plan_, submission, exc)
+        finally:
+            slots.put(slot)
+
+    with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="dlgrade") as pool:
+        futures: dict[Future[SubmissionResult], Submission] = {pool.submit(work, s): s for s in submissions}
+        for future in as_completed(futures):
+            on_result(future.result())

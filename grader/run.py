@@ -1,0 +1,103 @@
+"""A grading run: plan once, grade submissions in parallel, record each result with one writer.
+
+The run is idempotent and resumable: a submission whose current result was produced from the same
+files (same checksum) is skipped unless ``force`` is set, and each result is recorded as soon as it
+arrives, so a run killed at any point loses at most the submissions that were in flight.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from grader.course import Course, Submission, late_penalty
+from grader.engine import GradeOptions, GradingPlan, plan, run_parallel, submission_checksum
+from grader.gradebook import GradebookWriter
+from grader.records import SubmissionResult
+from grader.sandbox import SandboxUnavailableError, sandbox_available, sandbox_problem
+
+
+@dataclass
+class RunReport:
+    """What one grading run did."""
+
+    run_id: int
+    seed: int
+    results: list[SubmissionResult]
+    skipped: list[str]
+    wall_seconds: float
+    started: datetime
+
+
+def _with_penalty(course: Course, plan_: GradingPlan, result: SubmissionResult) -> SubmissionResult:
+    penalty = late_penalty(course, plan_.assignment, result)
+    if penalty <= 0:
+        return result
+    return replace(result, late_penalty=penalty)
+
+
+def grade(
+    course: Course,
+    assignment: str,
+    *,
+    students: Sequence[str] = (),
+    options: GradeOptions | None = None,
+    db_url: str | None = None,
+    console: Console | None = None,
+) -> RunReport:
+    """Grade every submission of ``assignment`` (or only ``students``) and record the results.
+
+    Raises SandboxUnavailableError when the sandbox is requested but bubblewrap is missing.
+    """
+    options = options or GradeOptions()
+    if options.sandboxed and not sandbox_available():
+        raise SandboxUnavailableError(sandbox_problem() or "unknown problem")
+    started = datetime.now(UTC)
+    start = time.perf_counter()
+    plan_ = plan(course, assignment, options.seed)
+    with GradebookWriter(db_url or course.db_url) as writer:
+        writer.sync_assignment(plan_.spec)
+        submissions: list[Submission] = course.submissions(assignment)
+        if students:
+            wanted = set(students)
+            submissions = [s for s in submissions if s.student in wanted]
+        done = {} if options.force else writer.graded(assignment)
+        todo: list[Submission] = []
+        skipped: list[str] = []
+        for sub in submissions:
+            if done.get(sub.student) == submission_checksum(sub.notebooks.values()):
+                skipped.append(sub.student)
+            else:
+                todo.append(sub)
+        run_id = writer.start_run(assignment, plan_.seed, options.workers)
+        results: list[SubmissionResult] = []
+        progress = Progress(
+            TextColumn("grading {task.fields[assignment]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=console,
+            transient=True,
+            disable=console is None or not console.is_terminal,
+        )
+        with progress:
+            task = progress.add_task("grade", total=len(todo), assignment=assignment, last="")
+
+            def record(result: SubmissionResult) -> None:
+                final = _with_penalty(course, plan_, result)
+                writer.record(run_id, final)
+                results.append(final)
+                progress.update(task, advance=1, last=f"{final.student}: {final.score:g}/{final.max_score:g}")
+
+            run_parallel(plan_, todo, options, record)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        writer.finish_run(run_id, counts)
+    return RunReport(run_id, plan_.seed, results, skipped, time.perf_counter() - start, started)

@@ -1,0 +1,1 @@
+"""Fixture notebooks for the grader tests."""

@@ -1,0 +1,9 @@
+# ruff: noqa
+# Student-like code of a notebook cell: np, copy and the helpers come from the setup cell.
+# Mistake: forgets to update the biases.
+def update_parameters(parameters, grads, learning_rate):
+    new_parameters = copy.deepcopy(parameters)
+    L = len(parameters) // 2
+    for l in range(1, L + 1):
+        new_parameters["W" + str(l)] = parameters["W" + str(l)] - learning_rate * grads["dW" + str(l)]
+    return new_parameters
