@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.cases import CheckDef, get_check
+from grader.cases import Case, CheckDef, get_check
 from grader.course import Course, Submission
 from grader.hidden import parse_checks
 from grader.notebook import NotebookError, SourceNotebook, load_source, read_notebook, reconcile
@@ -161,6 +161,10 @@ def _score_case(case: PlannedCase, outcome: CallOutcome | None, limits: SandboxL
     if outcome.status == "bad-output":
         return CaseResult(name, case.index, case.family, False, "the result could not be read back")
     verdict = case.check.compare(case.expected, outcome.value)
+    if verdict.passed and case.check.unchanged_args:
+        if outcome.args_after is None:
+            return CaseResult(name, case.index, case.family, False, "the arguments could not be read back")
+        verdict = case.check.compare_inputs(Case(case.family, case.args, case.kwargs), outcome.args_after)
     return CaseResult(name, case.index, case.family, verdict.passed, _clip(verdict.message))
 
 
@@ -211,7 +215,7 @@ def grade_submission(
             cells.extend(_zero_cells(planned_cells, exc.message))
             continue
         requests = [
-            CallRequest(case.call_id, case.function, case.args, case.kwargs)
+            CallRequest(case.call_id, case.function, case.args, case.kwargs, bool(case.check.unchanged_args))
             for cell in planned_cells
             for case in cell.cases
         ]

@@ -25,7 +25,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -98,6 +98,8 @@ class CallRequest:
     function: str
     args: tuple[object, ...]
     kwargs: dict[str, object]
+    return_args: bool = False
+    """Also send back the positional arguments as the call left them (to catch in-place changes)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class CallOutcome:
     evalue: str
     seconds: float
     traceback: str = ""
+    args_after: tuple[object, ...] | None = None
+    """The positional arguments after the call, when the request asked for them."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,10 @@ def _prepare(
     records = [{"index": c.index, "cell_id": c.cell_id, "source": c.source} for c in cells]
     _write_text(job / "cells.json", json.dumps(records))
     _write_text(
-        job / "calls.json", json.dumps([{"call_id": c.call_id, "function": c.function} for c in calls])
+        job / "calls.json",
+        json.dumps(
+            [{"call_id": c.call_id, "function": c.function, "return_args": c.return_args} for c in calls]
+        ),
     )
     for call in calls:
         args_dir = job / "args" / call.call_id
@@ -357,7 +364,12 @@ def _call_outcome(calls_fd: int | None, call: CallRequest, exit_status: ExitStat
             value = plaindata.load(Path(f"/proc/self/fd/{dir_fd}"))
         except Exception as exc:  # whatever a forged file does, it only spoils this call
             return outcome("bad-output", evalue=_text(str(exc), _MAX_EVALUE))
-        return outcome("ok", value, seconds=seconds)
+        if not call.return_args:
+            return outcome("ok", value, seconds=seconds)
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], list)):
+            return outcome("bad-output", evalue="the result is not [value, arguments]")
+        found = outcome("ok", value[0], seconds=seconds)
+        return replace(found, args_after=tuple(value[1]))
     finally:
         os.close(dir_fd)
 

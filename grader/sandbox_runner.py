@@ -5,7 +5,7 @@ directory, and uses only the standard library, numpy and (when a cell needs it) 
 
     JOB/settings.json          limits and timeouts
     JOB/cells.json             [{"index", "cell_id", "source"}, ...] in run order
-    JOB/calls.json             [{"call_id", "function"}, ...]
+    JOB/calls.json             [{"call_id", "function", "return_args"}, ...]
     JOB/args/<call_id>/        plain data of [args, kwargs]
     OUT/cells.jsonl            one JSON line per event: ready, start, end (per cell), done
     OUT/calls/<call_id>/       status.json (running, ok, error, missing, timeout) and, for ok,
@@ -300,7 +300,7 @@ class Runner:
 
     # -- calls ---------------------------------------------------------------------------
     def run_calls(self) -> None:
-        calls: list[dict[str, str]] = json.loads((self.job / "calls.json").read_text())
+        calls: list[dict[str, Any]] = json.loads((self.job / "calls.json").read_text())
         position = 0
         while position < len(calls):
             read_end = write_end = -1
@@ -334,7 +334,7 @@ class Runner:
                 reached = position + 1
             position = reached
 
-    def supervise(self, pid: int, read_end: int, position: int, calls: list[dict[str, str]]) -> int:
+    def supervise(self, pid: int, read_end: int, position: int, calls: list[dict[str, Any]]) -> int:
         """Follow a child through its calls; the position of the first call not yet settled."""
         limit = float(self.settings["call_seconds"])
         current: int | None = None
@@ -385,7 +385,7 @@ class Runner:
         record = {"status": "error", "ename": ename, "evalue": evalue, "seconds": seconds}
         _write_json(directory / "status.json", record)
 
-    def call(self, call: dict[str, str], *, in_process: bool) -> None:
+    def call(self, call: dict[str, Any], *, in_process: bool) -> None:
         directory = self.out / "calls" / call["call_id"]
         status_file = directory / "status.json"
         _write_json(status_file, {"status": "running"})
@@ -419,6 +419,9 @@ class Runner:
         finally:
             sys.stdout, sys.stderr = saved
         seconds = _now() - start
+        if call.get("return_args") is True:
+            # The arguments as the function left them: in-place changes are judged outside.
+            value = [value, list(args)]
         try:
             try:
                 plaindata.dump(value, directory)
