@@ -475,7 +475,8 @@ def init_course(
     """Create a course in ``root``: nbgrader_config.py and each ``assignments_dir/<name>/*.ipynb`` copied
     into source/<name>/. The exchange defaults to ``root/exchange`` and is created when missing.
 
-    Raises CourseError when ``root`` already holds a course or the course id is not a safe name.
+    Raises CourseError when ``root`` is not empty (or already holds a course) or the course id is not
+    a safe name.
     """
     root = Path(root).resolve()
     if not is_safe_name(course_id):
@@ -484,6 +485,8 @@ def init_course(
         raise CourseError(f"{root} already holds a course ({CONFIG_FILE} exists)")
     if root.exists() and not root.is_dir():
         raise CourseError(f"{root} exists and is not a directory")
+    if root.is_dir() and any(root.iterdir()):
+        raise CourseError(f"{root} is not empty: choose a new or empty directory for the course")
     exchange_root = Path(exchange).resolve() if exchange is not None else root / "exchange"
     (root / "source").mkdir(parents=True, exist_ok=True)
     if not exchange_root.exists():

@@ -200,7 +200,9 @@ def grade_submission(
     checksum = submission_checksum(submission.notebooks.values())
     cells: list[GradeCellResult] = []
     executions: list[ExecutionResult] = []
-    problems: list[str] = []
+    # What was wrong with the submitted folder (a link, an unreadable timestamp) is part of the story.
+    problems: list[str] = list(submission.problems)
+    notes: list[str] = []
     for name, source in plan_.sources.items():
         planned_cells = plan_.cells_of(name)
         path = submission.notebooks.get(name)
@@ -214,6 +216,7 @@ def grade_submission(
             problems.append(exc.message)
             cells.extend(_zero_cells(planned_cells, exc.message))
             continue
+        notes.extend(f"{name}.ipynb: {warning}" for warning in reconciled.warnings)
         requests = [
             CallRequest(case.call_id, case.function, case.args, case.kwargs, bool(case.check.unchanged_args))
             for cell in planned_cells
@@ -233,9 +236,10 @@ def grade_submission(
         status: SubmissionStatus = "invalid"
         message = "; ".join(problems)
     else:
-        status, message = _status(executions)
-        if problems:
-            message = "; ".join([*problems, message] if message else problems)
+        status, outcome = _status(executions)
+        message = "; ".join(part for part in (*problems, outcome, *notes) if part)
+    # Students see these messages: name their files from the submission folder, not the server's disk.
+    message = message.replace(f"{submission.directory}/", "")
     log = "\n".join(ex.log_tail for ex in executions if ex.log_tail)
     return SubmissionResult(
         plan_.assignment,

@@ -48,8 +48,9 @@ from grader.records import GradeCellSpec, NotebookSpec, SourceCellSpec
 if TYPE_CHECKING:
     from grader.sandbox import CodeCell
 
-MAX_NOTEBOOK_BYTES = 20 * 1024**2
-"""Largest notebook file accepted. Outputs make notebooks big; a course notebook's code is far smaller."""
+MAX_NOTEBOOK_BYTES = 256 * 1024**2
+"""Largest notebook file accepted. Saved outputs (plots, long prints) make notebooks big and are thrown
+away after parsing, so the bound is generous; MAX_SOURCE_CHARS bounds the code that is kept."""
 
 MAX_CELLS = 5000
 MAX_SOURCE_CHARS = 8 * 1024**2

@@ -60,7 +60,7 @@ def grade(
     started = datetime.now(UTC)
     start = time.perf_counter()
     plan_ = plan(course, assignment, options.seed)
-    with GradebookWriter(db_url or course.db_url) as writer:
+    with GradebookWriter(db_url or course.db_url, course_id=course.course_id) as writer:
         writer.sync_assignment(plan_.spec)
         submissions: list[Submission] = course.submissions(assignment)
         if students:

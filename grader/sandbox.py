@@ -513,10 +513,22 @@ def _sweep_stale_jobs() -> None:
 
 
 def _force_remove(function: Any, path: str, excinfo: Any) -> None:
-    """rmtree's error handler: make what the job left read-only writable, then retry once."""
+    """rmtree's error handler: make what the job left read-only writable, then retry once.
+
+    Only directories inside a job directory are ever made writable: the shared parent (/dev/shm,
+    /tmp) must keep its mode, and a path that vanished meanwhile (two graders sweeping the same
+    stale job) needs nothing at all.
+    """
+    error = excinfo[1] if isinstance(excinfo, tuple) else excinfo
+    if isinstance(error, FileNotFoundError):
+        return
     target = Path(path)
+    job_root = next((p for p in (target, *target.parents) if p.name.startswith(_JOB_PREFIX)), None)
+    if job_root is None:
+        return
     with contextlib.suppress(OSError):
-        target.parent.chmod(0o700)
+        if target != job_root:
+            target.parent.chmod(0o700)
         if target.is_dir() and not target.is_symlink():
             target.chmod(0o700)
             shutil.rmtree(target, ignore_errors=True)
