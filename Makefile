@@ -48,7 +48,7 @@ pytest: venv
 test: lint typecheck pytest
 
 demo: venv
-	$(BIN)/dlgrade reference check
+	$(BIN)/dlgrade demo
 
 bench: venv
 	$(BIN)/python benchmarks/reference_vs_torch.py

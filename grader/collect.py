@@ -184,6 +184,15 @@ class SafeExchangeCollect(ExchangeCollect):  # type: ignore[misc]  # nbgrader is
             return
         for item in left_out:
             self.log.warning("Left out %s", item)
+        # The folder name and timestamp.txt are the student's own words. The inbound folder's ctime
+        # is set by the kernel when the student's submit wrote it and cannot be set back, so the
+        # recorded time is the later of the two: backdating or garbling the claim gains nothing.
+        claimed = self._path_to_record(src).get("timestamp")
+        arrived = datetime.fromtimestamp(source.lstat().st_ctime, UTC).replace(tzinfo=None)
+        moment = arrived
+        if isinstance(claimed, datetime) and claimed != datetime.min:
+            moment = max(to_utc(claimed), arrived)
+        (Path(dest) / "timestamp.txt").write_text(format_timestamp(moment) + "\n")
 
 
 def collect_assignment(course: Course, name: str, *, update: bool = True) -> list[str]:
@@ -495,12 +504,10 @@ def _identify(c: _Candidate, notebooks: Sequence[str], pattern: re.Pattern[str] 
 
 
 def _default_identity(c: _Candidate) -> tuple[str, str | None]:
+    # The LMS names folders; the name of a file inside one is whatever the student uploaded, so it
+    # must never decide whose submission it is (a file named "<Victim>_<id>_assignsubmission_file_x"
+    # would otherwise replace the victim's work). File-name rules apply to top-level files only.
     base = c.parts[-1]
-    for rule in (MOODLE_FILE, CANVAS_FILE):
-        found = rule.match(base)
-        if found:
-            c.lms_id = found.group("lms_id")
-            return found.group("student"), _stem(found.group("file"))
     folders = c.parts[:-1]
     for folder in reversed(folders):
         found = MOODLE_DIR.match(folder)
@@ -509,6 +516,11 @@ def _default_identity(c: _Candidate) -> tuple[str, str | None]:
             return found.group("student"), _stem(base)
     if folders:
         return folders[0], _stem(base)
+    for rule in (MOODLE_FILE, CANVAS_FILE):
+        found = rule.match(base)
+        if found:
+            c.lms_id = found.group("lms_id")
+            return found.group("student"), _stem(found.group("file"))
     return _stem(base), None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,24 @@ def register(cli: click.Group) -> None:
     )
     @click.option("--force", is_flag=True, help="Regrade submissions whose files have not changed.")
     @click.option(
+        "--cell-timeout",
+        type=click.FloatRange(0.1),
+        default=None,
+        help="Seconds one notebook cell may run [60].",
+    )
+    @click.option(
+        "--call-timeout",
+        type=click.FloatRange(0.1),
+        default=None,
+        help="Seconds one hidden-test call may run [30].",
+    )
+    @click.option(
+        "--wall-timeout",
+        type=click.FloatRange(1),
+        default=None,
+        help="Seconds one whole notebook may run [120].",
+    )
+    @click.option(
         "--unsafe-no-sandbox", is_flag=True, help="Run student code without bubblewrap (trusted code only)."
     )
     @json_option
@@ -128,6 +147,9 @@ def register(cli: click.Group) -> None:
         db_url: str | None,
         seed: int | None,
         force: bool,
+        cell_timeout: float | None,
+        call_timeout: float | None,
+        wall_timeout: float | None,
         unsafe_no_sandbox: bool,
         as_json: bool,
     ) -> None:
@@ -140,9 +162,19 @@ def register(cli: click.Group) -> None:
         """
         from grader.engine import GradeOptions
         from grader.run import grade
+        from grader.sandbox import SandboxLimits
 
         console = _console()
-        options = GradeOptions(workers=workers, sandboxed=not unsafe_no_sandbox, seed=seed, force=force)
+        limits = SandboxLimits()
+        limits = replace(
+            limits,
+            cell_seconds=cell_timeout or limits.cell_seconds,
+            call_seconds=call_timeout or limits.call_seconds,
+            wall_seconds=wall_timeout or limits.wall_seconds,
+        )
+        options = GradeOptions(
+            workers=workers, sandboxed=not unsafe_no_sandbox, seed=seed, force=force, limits=limits
+        )
         report = grade(
             open_course(course_dir),
             assignment,
@@ -309,3 +341,25 @@ def register(cli: click.Group) -> None:
         console = _console()
         console.print(table)
         console.print(f"Histogram: {png}")
+
+    @cli.command("demo")
+    @click.option(
+        "--dir",
+        "directory",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Where to create the demo course (default: a new temporary directory).",
+    )
+    @click.option("--students", type=click.IntRange(6, 500), default=30, show_default=True)
+    @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+    @reports_errors
+    def demo_cmd(directory: Path | None, students: int, workers: int) -> None:
+        """Run a whole grading cycle on simulated students (what `make demo` runs).
+
+        Creates a course, releases deep_network, writes simulated submissions (correct, each
+        typical mistake, crashing, looping, the stub and one hostile), collects and grades them in
+        the sandbox, and prints the gradebook and the paths of the feedback and the histogram.
+        """
+        from grader.demo import run_demo
+
+        run_demo(directory, students=students, workers=workers, console=_console())

@@ -277,7 +277,11 @@ class _Walker:
                 return
             value = float(array)
         elif isinstance(actual, int | float | np.integer | np.floating):
-            value = float(actual)
+            try:
+                value = float(actual)
+            except OverflowError:
+                self.fail(path, "is a number too large for a float")
+                return
         else:
             self.wrong_type(path, expected, actual, None)
             return

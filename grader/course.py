@@ -24,6 +24,7 @@ dates into the gradebook, where an old copy must not hide a date changed since. 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -33,7 +34,7 @@ import shutil
 import stat
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -170,9 +171,18 @@ def compute_late_penalty(
 
 
 def late_penalty(course: Course, assignment: str, result: SubmissionResult) -> float:
-    """The late penalty of ``result`` under the course's due date for ``assignment`` and its policy."""
+    """The late penalty of ``result`` under the course's due date for ``assignment`` and its policy.
+
+    A submission whose time is unknown (timestamp.txt missing or not a time) is taken as submitted
+    when its folder was last written: an unreadable claim must not count as on time.
+    """
+    submitted_at = result.submitted_at
+    if submitted_at is None:
+        folder = course.root / "submitted" / result.student / assignment
+        with contextlib.suppress(OSError):
+            submitted_at = datetime.fromtimestamp(folder.stat().st_mtime, UTC)
     return compute_late_penalty(
-        result.submitted_at, course.duedate(assignment), course.late_policy(), result.raw_score
+        submitted_at, course.duedate(assignment), course.late_policy(), result.raw_score
     )
 
 

@@ -160,7 +160,10 @@ def _score_case(case: PlannedCase, outcome: CallOutcome | None, limits: SandboxL
         return CaseResult(name, case.index, case.family, False, message)
     if outcome.status == "bad-output":
         return CaseResult(name, case.index, case.family, False, "the result could not be read back")
-    verdict = case.check.compare(case.expected, outcome.value)
+    try:
+        verdict = case.check.compare(case.expected, outcome.value)
+    except Exception:  # whatever the student returned, it costs this case only
+        return CaseResult(name, case.index, case.family, False, "the result could not be compared")
     if verdict.passed and case.check.unchanged_args:
         if outcome.args_after is None:
             return CaseResult(name, case.index, case.family, False, "the arguments could not be read back")

@@ -478,7 +478,7 @@ def execute(
         if sandboxed:
             command = bwrap_command(root, files, limits, slot)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-            drained = run_process(command, env, None, limits, root / "out")
+            drained = run_process(command, env, None, limits, root / "out", owner)
             if owner is not None:
                 end_processes_of(owner)
         else:

@@ -419,7 +419,7 @@ class Drained:
 
     tail: bytes
     returncode: int | None
-    killed_for: Literal["", "timeout", "output-limit"]
+    killed_for: Literal["", "timeout", "output-limit", "memory"]
     spawned_at: float
 
 
@@ -448,13 +448,44 @@ def _disk_usage(directory: Path, max_entries: int) -> int:
     return total
 
 
+def job_memory(uid: int) -> int:
+    """Proportional set size, in bytes, of every process running as ``uid`` (a job's slot).
+
+    RLIMIT_AS bounds each process, not the job: forked children would multiply it. PSS shares
+    copy-on-write pages among the processes that map them, so forks of one interpreter are not
+    counted many times over.
+    """
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            with Path(f"/proc/{entry.name}/smaps_rollup").open("rb") as rollup:
+                for line in rollup:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def run_process(
-    command: list[str], env: dict[str, str], cwd: Path | None, limits: SandboxLimits, out: Path
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path | None,
+    limits: SandboxLimits,
+    out: Path,
+    uid: int | None = None,
 ) -> Drained:
     """Run command, keeping the last output_bytes of its output, within the wall-clock limit.
 
     The output directory is a host directory the job can write: its size is checked a few times
-    a second and the job stopped (as "output-limit") beyond disk_bytes.
+    a second and the job stopped (as "output-limit") beyond disk_bytes. When the job runs as its
+    own ``uid``, the memory of all its processes together is checked as often and the job stopped
+    (as "memory") beyond memory_bytes.
     """
     keep = max(limits.output_bytes, 1)
     hard_cap = keep * _OUTPUT_KILL_FACTOR
@@ -476,7 +507,7 @@ def run_process(
     os.set_blocking(fd, False)
     tail = bytearray()
     total = 0
-    killed_for: Literal["", "timeout", "output-limit"] = ""
+    killed_for: Literal["", "timeout", "output-limit", "memory"] = ""
     exited_at: float | None = None
     next_check = started + _USAGE_INTERVAL
     max_entries = 64 + 8 * sum(1 for _ in os.scandir(out / "calls"))
@@ -492,6 +523,9 @@ def run_process(
                 usage = _disk_usage(out, max_entries)
                 if usage < 0 or usage > limits.disk_bytes:
                     killed_for = "output-limit"
+                    break
+                if uid is not None and job_memory(uid) > limits.memory_bytes:
+                    killed_for = "memory"
                     break
             if exited_at is None and process.poll() is not None:
                 exited_at = now

@@ -125,7 +125,7 @@ def test_too_large_is_refused_before_reading(tmp_path):
     path = tmp_path / "huge.ipynb"
     with path.open("wb") as f:  # sparse: the size alone must refuse it
         f.truncate(MAX_NOTEBOOK_BYTES + 1)
-    with pytest.raises(NotebookError, match=r"more than the 20 MB"):
+    with pytest.raises(NotebookError, match=r"more than the 256 MB"):
         read_notebook(path)
     assert "more than the" in _error(tmp_path, json.dumps(student_copy()), max_bytes=100)
 

@@ -160,7 +160,10 @@ def test_collect_ignores_hostile_exchange_entries(course, tmp_path):
     before = _files_outside(tmp_path, course.submitted_dir)
     assert collect_assignment(course, "tiny") == ["alice", "mallory"]
     assert _files_outside(tmp_path, course.submitted_dir) == before
-    assert sorted(p.name for p in (course.submitted_dir / "mallory" / "tiny").iterdir()) == ["tiny.ipynb"]
+    assert sorted(p.name for p in (course.submitted_dir / "mallory" / "tiny").iterdir()) == [
+        "timestamp.txt",
+        "tiny.ipynb",
+    ]
     assert not (course.root / "tiny").exists()
 
 
@@ -292,7 +295,7 @@ def test_hostile_zip_entries_are_skipped_and_nothing_escapes(course, tmp_path):
 def test_zip_bombs(course, tmp_path):
     zeros = b" " * (21 * 1024**2)
     big = _zip(tmp_path / "big.zip", {"alice.ipynb": _nb_bytes(), "bob.ipynb": zeros})
-    report = import_submissions(course, "tiny", big)
+    report = import_submissions(course, "tiny", big, limits=ImportLimits(max_notebook_bytes=20 * 1024**2))
     assert set(_imported(report)) == {"alice/tiny"}
     assert "more than 20 MB" in {s.entry: s.reason for s in report.skipped}["bob.ipynb"]
     dense = _zip(tmp_path / "dense.zip", {"carol.ipynb": b" " * (2 * 1024**2)})
