@@ -162,19 +162,18 @@ def register(cli: click.Group) -> None:
         """
         from grader.engine import GradeOptions
         from grader.run import grade
-        from grader.sandbox import SandboxLimits
 
         console = _console()
-        limits = SandboxLimits()
-        limits = replace(
-            limits,
-            cell_seconds=cell_timeout or limits.cell_seconds,
-            call_seconds=call_timeout or limits.call_seconds,
-            wall_seconds=wall_timeout or limits.wall_seconds,
-        )
-        options = GradeOptions(
-            workers=workers, sandboxed=not unsafe_no_sandbox, seed=seed, force=force, limits=limits
-        )
+        options = GradeOptions(workers=workers, sandboxed=not unsafe_no_sandbox, seed=seed, force=force)
+        if cell_timeout or call_timeout or wall_timeout:
+            limits = options.limits
+            limits = replace(
+                limits,
+                cell_seconds=cell_timeout or limits.cell_seconds,
+                call_seconds=call_timeout or limits.call_seconds,
+                wall_seconds=wall_timeout or limits.wall_seconds,
+            )
+            options = replace(options, limits=limits)
         report = grade(
             open_course(course_dir),
             assignment,

@@ -219,6 +219,8 @@ class Runner:
         self.ns["display"] = _display
         self.shell: Any = None
         self.pid = os.getpid()
+        self.hung: set[str] = set()
+        """Functions one of whose calls ran out of time: their remaining calls are not made."""
 
     def leave_if_forked(self) -> None:
         """A process that student code forked must not go on running the job as well."""
@@ -313,7 +315,10 @@ class Runner:
                     if fd >= 0:
                         os.close(fd)
                 for call in calls[position:]:
-                    self.call(call, in_process=True)
+                    if call["function"] in self.hung:
+                        self.skip_hung(call)
+                    else:
+                        self.call(call, in_process=True)
                 return
             if pid == 0:  # the child: call the functions one after the other
                 os.close(read_end)
@@ -322,7 +327,10 @@ class Runner:
                 try:
                     for number in range(position, len(calls)):
                         _send(write_end, f"S {number}\n")
-                        self.call(calls[number], in_process=False)
+                        if calls[number]["function"] in self.hung:
+                            self.skip_hung(calls[number])
+                        else:
+                            self.call(calls[number], in_process=False)
                         _send(write_end, f"D {number}\n")
                 except BaseException:
                     status = 1
@@ -352,6 +360,10 @@ class Runner:
                     _, wait_status = os.waitpid(pid, 0)
                     if current is not None:
                         self.settle(calls[current], wait_status, timed_out=data is None, started=started)
+                        if data is None:
+                            # Its other cases would hang as well: the next children skip them
+                            # rather than wait out the limit once per case.
+                            self.hung.add(str(calls[current]["function"]))
                         return current + 1
                     return settled
                 pending += data
@@ -368,6 +380,11 @@ class Runner:
                     deadline = _now() + limit
         finally:
             os.close(read_end)
+
+    def skip_hung(self, call: dict[str, Any]) -> None:
+        """Report a call of a function whose earlier call ran out of time, without making it."""
+        directory = self.out / "calls" / call["call_id"]
+        _write_json(directory / "status.json", {"status": "timeout", "seconds": 0.0})
 
     def settle(self, call: dict[str, str], wait_status: int, *, timed_out: bool, started: float) -> None:
         """Write the status of a call whose child was killed or died."""
@@ -410,6 +427,7 @@ class Runner:
                 self.leave_if_forked()
         except _Timeout:
             _write_json(status_file, {"status": "timeout", "seconds": _now() - start})
+            self.hung.add(name)
             return
         except BaseException as exc:
             ename, evalue, text = _describe(exc)

@@ -477,3 +477,22 @@ def test_course_from_the_environment(tmp_path):
         assert json.loads(result.stdout) == []
     else:
         assert result.output.startswith("Error: ")
+
+
+def test_timeout_options_bound_a_looping_function(tmp_path):
+    import time
+
+    from tests.grader.helpers_course import make_course, solution_nb, with_cell, write_submission
+
+    course = make_course(tmp_path)
+    looping = "def update_parameters(params, grads, learning_rate):\n    while True:\n        pass\n"
+    write_submission(course, "loopy", with_cell(solution_nb(), "update_parameters", looping))
+    start = time.monotonic()
+    report = grade_json(course, "--call-timeout", "1", "--cell-timeout", "2", "--seed", "3")
+    # The public test cell hangs (2 s), then one hidden case (1 s); the other cases are not even made.
+    assert time.monotonic() - start < 30
+    (row,) = report["results"]
+    results = load_results(course.db_url, "deep_network")
+    cell = next(c for c in results[0].cells if c.grade_id.startswith("update_parameters"))
+    assert cell.score == 0 and row["score"] == row["max_score"] - cell.max_score
+    assert all("did not finish within 1 s" in case.message for case in cell.cases)

@@ -600,3 +600,16 @@ def test_job_directories_of_dead_graders_are_swept_away():
         assert not stale.exists() and mine.exists()
     finally:
         mine.rmdir()
+
+
+def test_after_one_call_of_a_function_hangs_its_other_calls_are_not_made():
+    source = "def slow(x):\n    while True:\n        pass\n\ndef fast(x):\n    return x * 2\n"
+    cells = [CodeCell(0, "c0", source)]
+    calls = [CallRequest(f"s{i}", "slow", (1,), {}) for i in range(5)]
+    calls += [CallRequest(f"f{i}", "fast", (i,), {}) for i in range(3)]
+    start = time.monotonic()
+    result = execute(cells, calls, limits=SandboxLimits(call_seconds=1.0, wall_seconds=30.0))
+    # One timeout is waited out, not five; the other function's calls still run.
+    assert time.monotonic() - start < 4.0
+    assert [result.calls[f"s{i}"].status for i in range(5)] == ["timeout"] * 5
+    assert [result.calls[f"f{i}"].value for i in range(3)] == [0, 2, 4]
