@@ -28,7 +28,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -228,17 +228,21 @@ def _parents(path: str, stop: str = "/") -> list[str]:
     return found[::-1]
 
 
+def pids_of(uid: int) -> Iterator[int]:
+    """The ids of the processes running as ``uid`` now (those that vanish meanwhile are skipped)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid:
+                yield int(entry.name)
+        except OSError:
+            continue
+
+
 def _count_processes(uid: int) -> int:
     """How many processes uid has now (RLIMIT_NPROC counts them all)."""
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    count += 1
-            except OSError:
-                pass
-    return count
+    return sum(1 for _ in pids_of(uid))
 
 
 def end_processes_of(uid: int, patience: float = 5.0) -> None:
@@ -250,16 +254,10 @@ def end_processes_of(uid: int, patience: float = 5.0) -> None:
     deadline = time.monotonic() + patience
     while True:
         remaining = 0
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                if entry.stat().st_uid != uid:
-                    continue
-                os.kill(int(entry.name), signal.SIGKILL)
+        for pid in pids_of(uid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
                 remaining += 1
-            except (OSError, ValueError):
-                pass
         if remaining == 0 or time.monotonic() > deadline:
             return
         time.sleep(0.01)
@@ -456,13 +454,9 @@ def job_memory(uid: int) -> int:
     counted many times over.
     """
     total = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for pid in pids_of(uid):
         try:
-            if entry.stat().st_uid != uid:
-                continue
-            with Path(f"/proc/{entry.name}/smaps_rollup").open("rb") as rollup:
+            with Path(f"/proc/{pid}/smaps_rollup").open("rb") as rollup:
                 for line in rollup:
                     if line.startswith(b"Pss:"):
                         total += int(line.split()[1]) * 1024
