@@ -57,7 +57,7 @@ def forward_with_masks(
     return A3, (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
 
 
-def _worst_parameter_error(grads: Params, params: Params, cost: Callable[[], float]) -> float:
+def worst_parameter_error(grads: Params, params: Params, cost: Callable[[], float]) -> float:
     """Worst relative error of grads['dW1'...] against centered differences of cost()."""
     worst = 0.0
     for key in PARAM_KEYS:
@@ -78,7 +78,7 @@ def check_backward_propagation(
         grads = backward(X, Y, cache)
         worst = max(
             worst,
-            _worst_parameter_error(
+            worst_parameter_error(
                 grads, params, lambda: reg.compute_cost(reg.forward_propagation(X, params)[0], Y)
             ),
         )
@@ -100,7 +100,7 @@ def check_backward_with_regularization(
             A3, _ = reg.forward_propagation(X, params)
             return reg.compute_cost_with_regularization(A3, Y, params, lambd)
 
-        worst = max(worst, _worst_parameter_error(grads, params, cost))
+        worst = max(worst, worst_parameter_error(grads, params, cost))
     return worst
 
 
@@ -123,7 +123,7 @@ def check_backward_with_dropout(
         D1, D2 = cache[1], cache[6]
         worst = max(
             worst,
-            _worst_parameter_error(
+            worst_parameter_error(
                 grads,
                 params,
                 lambda: reg.compute_cost(forward_with_masks(X, params, D1, D2, keep_prob)[0], Y),
