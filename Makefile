@@ -10,13 +10,14 @@ STAMP  := $(VENV)/.installed
 WHEELS ?= /opt/wheels
 PIP_FLAGS := --disable-pip-version-check $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 
-.PHONY: venv system test lint typecheck pytest demo bench lock clean
+.PHONY: venv system node test lint typecheck pytest demo bench lock clean
 
-# System packages the grader needs: bubblewrap (the sandbox). Installed with apt when missing and
-# we are root (CI and the course machines); otherwise the command to run is printed.
-APT_PACKAGES := bubblewrap
+# System packages: bubblewrap (the sandbox) and Debian's chromium (the browser tests of the quiz page
+# and the hub). Installed with apt when missing and we are root (CI and the course machines);
+# otherwise the command to run is printed.
 system:
 	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing:$$missing"; \
@@ -26,7 +27,14 @@ system:
 	  fi; \
 	fi
 
-venv: $(STAMP) system
+# configurable-http-proxy, JupyterHub's proxy, from the npm registry (the hub's end-to-end tests).
+CHP_VERSION := 5.3.0
+CHP := .cache/node/node_modules/.bin/configurable-http-proxy
+node: $(CHP)
+$(CHP):
+	npm install --silent --no-audit --no-fund --prefix .cache/node configurable-http-proxy@$(CHP_VERSION)
+
+venv: $(STAMP) system node
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,4 +71,4 @@ lock:
 	rm -rf .lockvenv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .cache/node .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -10,8 +10,9 @@ and grades one copy with each tool:
 - dlgrade: what ``dlgrade grade deep_network --workers W`` runs (grader.run.grade), sandbox ON,
   in a fresh Python process so that its imports count. It is called through the library rather
   than the CLI only because the CLI has no timeout option: the sandbox limits get
-  ``cell_seconds = T`` (the same per-cell timeout as nbgrader) and ``call_seconds = T`` (each
-  hidden call; ``--call-timeout`` changes it), everything else at its defaults.
+  ``cell_seconds = T`` (the same per-cell timeout as nbgrader); each hidden call gets the
+  assignment's own budget (assignment.toml ``call_timeout_s``; ``--call-timeout`` overrides it),
+  everything else as assignment.toml sets it.
 
 Both wall times are measured from outside the process (start to exit). Throughput is N / wall.
 
@@ -57,6 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from grader.metadata import load_meta  # noqa: E402
 from grader.simulate import plan_submissions, write_submissions  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -75,7 +77,6 @@ import grader.run as run
 from grader.course import Course
 from grader.engine import GradeOptions
 from grader.gradebook import GradebookWriter
-from grader.sandbox import SandboxLimits
 t_import = time.perf_counter() - t0
 cfg = json.loads(sys.argv[2])
 local = threading.local()
@@ -114,8 +115,10 @@ def execute_wrapper(*a, **k):
     return result
 
 engine.grade_submission, engine.execute = grade_wrapper, execute_wrapper
-limits = SandboxLimits(cell_seconds=cfg["cell_seconds"], call_seconds=cfg["call_seconds"])
-options = GradeOptions(workers=cfg["workers"], sandboxed=True, seed=cfg["seed"], limits=limits)
+overrides = {"cell_seconds": cfg["cell_seconds"]}
+if cfg["call_seconds"] is not None:
+    overrides["call_seconds"] = cfg["call_seconds"]
+options = GradeOptions(workers=cfg["workers"], sandboxed=True, seed=cfg["seed"], overrides=overrides)
 t1 = time.perf_counter()
 report = run.grade(Course(Path(sys.argv[1])), cfg["assignment"], options=options)
 t_grade = time.perf_counter() - t1
@@ -209,7 +212,7 @@ def run_nbgrader(course: Path, timeout: float, work: Path) -> ToolRun:
     return ToolRun("nbgrader", wall, per, {"startup": first, "log": str(log)})
 
 
-def run_dlgrade(course: Path, workers: int, seed: int, cell_s: float, call_s: float) -> ToolRun:
+def run_dlgrade(course: Path, workers: int, seed: int, cell_s: float, call_s: float | None) -> ToolRun:
     """grader.run.grade (what `dlgrade grade` runs) in a fresh process; sandbox on."""
     cfg = {
         "assignment": ASSIGNMENT,
@@ -488,7 +491,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace, prof: dict[str, fl
     print(
         f"\n== grade_vs_nbgrader: {r['n']} submissions, dlgrade --workers {r['workers']} (sandbox on), "
         f"per-cell timeout {args.timeout:g} s for both tools, dlgrade per-call timeout "
-        f"{args.call_timeout:g} s, {os.cpu_count()} cores"
+        f"{args.call_timeout:g} s{'' if args.call_override else ' (assignment.toml)'}, {os.cpu_count()} cores"
     )
     print(f"{'':28}{'wall s':>9}{'subm/s':>9}")
     print(f"{'nbgrader autograde':28}{r['nbgrader_wall_s']:9.1f}{r['nbgrader_throughput']:9.3f}")
@@ -572,14 +575,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="submissions' mix and hidden cases")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-cell timeout, both tools (s)")
     parser.add_argument(
-        "--call-timeout", type=float, default=None, help="dlgrade per-call (default: --timeout)"
+        "--call-timeout",
+        type=float,
+        default=None,
+        help="dlgrade per hidden call (default: the assignment's call_timeout_s)",
     )
     parser.add_argument("--no-looping", action="store_true", help="leave the looping submissions out")
     parser.add_argument("--no-profile", action="store_true", help="skip the micro-measurements")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", type=Path, default=None, help="work in DIR and keep it")
     args = parser.parse_args(argv)
-    args.call_timeout = args.timeout if args.call_timeout is None else args.call_timeout
+    args.call_override = args.call_timeout
+    if args.call_timeout is None:
+        args.call_timeout = load_meta(ROOT / "assignments" / ASSIGNMENT / "assignment.toml").call_timeout_s
     if args.keep:
         if args.keep.exists() and any(args.keep.iterdir()):
             parser.error(f"--keep {args.keep}: the directory is not empty")
@@ -592,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"setting up {args.n} submissions in {work} ...")
         nb_course, dl_course, kinds = setup(work, args.n, args.seed, not args.no_looping)
         say("grading with dlgrade ...")
-        dl = run_dlgrade(dl_course, args.workers, args.seed, args.timeout, args.call_timeout)
+        dl = run_dlgrade(dl_course, args.workers, args.seed, args.timeout, args.call_override)
         say(f"  {dl.wall:.1f} s; grading with nbgrader autograde ...")
         nb = run_nbgrader(nb_course, args.timeout, work)
         say(f"  {nb.wall:.1f} s; measuring own execution times ...")

@@ -13,6 +13,7 @@ from grader import __version__
 from grader.cliopts import reports_errors
 from grader.commands import register as register_course_commands
 from grader.errors import ReferenceCheckError
+from grader.quizcli import register as register_quiz_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,6 +78,7 @@ def reference_check(as_json: bool, no_torch: bool, patterns: tuple[str, ...], ki
 
 
 register_course_commands(cli)
+register_quiz_commands(cli)
 
 
 def main() -> None:

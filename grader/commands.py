@@ -1,4 +1,5 @@
-"""The course commands of ``dlgrade``: init, release, collect, grade, feedback, export, status, report.
+"""The course commands of ``dlgrade``: init, release, collect, grade, feedback, export, status, report,
+assignments.
 
 Each is a thin shell over the library: parse options, call one function, print the outcome.
 """
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,19 +120,19 @@ def register(cli: click.Group) -> None:
         "--cell-timeout",
         type=click.FloatRange(0.1),
         default=None,
-        help="Seconds one notebook cell may run [60].",
+        help="Seconds one notebook cell may run [assignment.toml: cell_timeout_s, else 60].",
     )
     @click.option(
         "--call-timeout",
         type=click.FloatRange(0.1),
         default=None,
-        help="Seconds one hidden-test call may run [30].",
+        help="Seconds one hidden-test call may run [assignment.toml: call_timeout_s, else 30].",
     )
     @click.option(
         "--wall-timeout",
         type=click.FloatRange(1),
         default=None,
-        help="Seconds one whole notebook may run [120].",
+        help="Seconds one whole notebook may run [assignment.toml: time_budget_s, else 120].",
     )
     @click.option(
         "--unsafe-no-sandbox", is_flag=True, help="Run student code without bubblewrap (trusted code only)."
@@ -164,16 +164,15 @@ def register(cli: click.Group) -> None:
         from grader.run import grade
 
         console = _console()
-        options = GradeOptions(workers=workers, sandboxed=not unsafe_no_sandbox, seed=seed, force=force)
-        if cell_timeout or call_timeout or wall_timeout:
-            limits = options.limits
-            limits = replace(
-                limits,
-                cell_seconds=cell_timeout or limits.cell_seconds,
-                call_seconds=call_timeout or limits.call_seconds,
-                wall_seconds=wall_timeout or limits.wall_seconds,
-            )
-            options = replace(options, limits=limits)
+        given = {"cell_seconds": cell_timeout, "call_seconds": call_timeout, "wall_seconds": wall_timeout}
+        options = GradeOptions(
+            workers=workers,
+            sandboxed=not unsafe_no_sandbox,
+            seed=seed,
+            force=force,
+            # Only what is given overrides the assignment's budgets (assignment.toml).
+            overrides={key: value for key, value in given.items() if value},
+        )
         report = grade(
             open_course(course_dir),
             assignment,
@@ -362,3 +361,41 @@ def register(cli: click.Group) -> None:
         from grader.demo import run_demo
 
         run_demo(directory, students=students, workers=workers, console=_console())
+
+    @cli.command("assignments")
+    @click.option(
+        "--dir",
+        "directory",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="Folder of assignments (default: this repository's assignments/).",
+    )
+    @json_option
+    @reports_errors
+    def assignments_cmd(directory: Path | None, as_json: bool) -> None:
+        """List the assignments: name, title, week, points, graded functions and the GPU flag.
+
+        \b
+        Examples:
+          dlgrade assignments
+          dlgrade assignments --json
+        """
+        from grader.course import ASSIGNMENTS_DIR
+        from grader.metadata import list_metadata
+
+        metas = list_metadata(directory or ASSIGNMENTS_DIR)
+        if as_json:
+            _emit_json([m.as_dict() for m in metas])
+            return
+        table = Table("week", "name", "title", "points", "functions", "GPU", "budget")
+        for m in metas:
+            table.add_row(
+                str(m.week),
+                m.name,
+                m.title,
+                f"{m.total_points:g}",
+                ", ".join(f.name for f in m.functions),
+                "yes" if m.gpu else "no",
+                f"{m.time_budget_s:g} s, {m.memory_budget_mb} MB",
+            )
+        _console().print(table)

@@ -44,6 +44,7 @@ from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 from grader.errors import DlgradeError
 
 if TYPE_CHECKING:
+    from grader.metadata import AssignmentMeta
     from grader.records import SubmissionResult
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -361,6 +362,17 @@ class Course:
 
     # -- due dates and late policy -------------------------------------------------------------
 
+    def metadata_file(self, assignment: str) -> Path:
+        """Where the assignment's metadata (grader.metadata) lives in this course."""
+        return self.root / "metadata" / f"{assignment}.toml"
+
+    def metadata(self, assignment: str) -> AssignmentMeta | None:
+        """The assignment's metadata, or None when the course has none for it (default budgets)."""
+        from grader.metadata import load_meta
+
+        path = self.metadata_file(assignment)
+        return load_meta(path, assignment) if path.is_file() else None
+
     def duedate(self, assignment: str) -> datetime | None:
         """The due date of ``assignment`` in UTC: ``c.Dlgrade.duedates``, else nbgrader's gradebook."""
         dates = _config_value(self.config, "Dlgrade", "duedates")
@@ -512,6 +524,11 @@ def init_course(
             target.mkdir(exist_ok=True)
             for notebook in notebooks:
                 shutil.copyfile(notebook, target / notebook.name)
+            # Budgets and points stay outside source/: nbgrader releases whatever source/ holds.
+            meta = folder / "assignment.toml"
+            if meta.is_file():
+                (root / "metadata").mkdir(exist_ok=True)
+                shutil.copyfile(meta, root / "metadata" / f"{folder.name}.toml")
     text = _CONFIG_TEMPLATE.format(course_id=course_id, exchange=str(exchange_root))
     (root / CONFIG_FILE).write_text(text, encoding="utf-8")
     return Course(root)

@@ -24,7 +24,6 @@ from grader.gradebook import load_results
 from grader.release import release_assignment
 from grader.report import pass_rates, write_histogram
 from grader.run import grade
-from grader.sandbox import SandboxLimits
 from grader.simulate import build_submissions
 
 ASSIGNMENT = "deep_network"
@@ -65,9 +64,8 @@ def run_demo(
         f"[bold]4.[/] collected {len(imported.imported)} submissions into {course.root / 'submitted'}"
     )
     console.print(f"[bold]5.[/] grading with {workers} sandboxed workers ...")
-    # Tight limits: the simulated looping students would otherwise wait out the defaults.
-    limits = SandboxLimits(wall_seconds=40.0, cell_seconds=8.0, call_seconds=2.0)
-    options = GradeOptions(workers=workers, seed=seed, limits=limits)
+    # The assignment's own budgets (assignment.toml): the looping students cost one timeout each.
+    options = GradeOptions(workers=workers, seed=seed)
     report = grade(course, ASSIGNMENT, options=options, console=console)
     console.print(
         f"    graded {len(report.results)} submissions in {report.wall_seconds:.1f} s "

@@ -13,9 +13,9 @@ import hashlib
 import queue
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,8 @@ class GradingPlan:
     sources: dict[str, SourceNotebook]
     cells: tuple[PlannedCell, ...]
     spec: AssignmentSpec
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    """The assignment's budgets (its metadata), or the defaults when it has none."""
 
     def cells_of(self, notebook: str) -> list[PlannedCell]:
         """The planned graded cells of one notebook, in order."""
@@ -71,13 +73,36 @@ class GradingPlan:
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """How to grade: parallelism, sandbox, limits, seed, and whether to regrade unchanged work."""
+    """How to grade: parallelism, sandbox, limits, seed, and whether to regrade unchanged work.
+
+    ``limits`` None means the assignment's own budgets (GradingPlan.limits); ``overrides`` then
+    replaces single fields of whichever limits apply (e.g. ``{"call_seconds": 10}`` from the CLI).
+    """
 
     workers: int = 2
     sandboxed: bool = True
     seed: int | None = None
-    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    limits: SandboxLimits | None = None
     force: bool = False
+    overrides: Mapping[str, float] = field(default_factory=dict)
+
+    def limits_for(self, plan_: GradingPlan) -> SandboxLimits:
+        """The limits one job of ``plan_`` runs under."""
+        base = self.limits if self.limits is not None else plan_.limits
+        unknown = set(self.overrides) - set(OVERRIDABLE)
+        if unknown:
+            raise ValueError(f"cannot override {', '.join(sorted(unknown))}; only {', '.join(OVERRIDABLE)}")
+        given = self.overrides
+        return replace(
+            base,
+            cell_seconds=float(given.get("cell_seconds", base.cell_seconds)),
+            call_seconds=float(given.get("call_seconds", base.call_seconds)),
+            wall_seconds=float(given.get("wall_seconds", base.wall_seconds)),
+        )
+
+
+OVERRIDABLE = ("cell_seconds", "call_seconds", "wall_seconds")
+"""The limits GradeOptions.overrides may replace (what the CLI's timeout options set)."""
 
 
 def plan(course: Course, assignment: str, seed: int | None = None) -> GradingPlan:
@@ -120,7 +145,9 @@ def plan(course: Course, assignment: str, seed: int | None = None) -> GradingPla
                     )
             cells.append(PlannedCell(source.name, test.grade_id, test.points, tuple(planned)))
     spec = AssignmentSpec(assignment, tuple(s.spec for s in sources.values()), course.duedate(assignment))
-    return GradingPlan(assignment, run_seed, sources, tuple(cells), spec)
+    meta = course.metadata(assignment)
+    limits = meta.limits() if meta is not None else SandboxLimits()
+    return GradingPlan(assignment, run_seed, sources, tuple(cells), spec, limits)
 
 
 def _stable_int(text: str) -> int:
@@ -200,6 +227,7 @@ def grade_submission(
 ) -> SubmissionResult:
     """Grade one student's submission of the planned assignment. Never raises for bad student work."""
     start = time.perf_counter()
+    limits = options.limits_for(plan_)
     checksum = submission_checksum(submission.notebooks.values())
     cells: list[GradeCellResult] = []
     executions: list[ExecutionResult] = []
@@ -225,12 +253,10 @@ def grade_submission(
             for cell in planned_cells
             for case in cell.cases
         ]
-        result = execute(
-            reconciled.cells, requests, limits=options.limits, sandboxed=options.sandboxed, slot=slot
-        )
+        result = execute(reconciled.cells, requests, limits=limits, sandboxed=options.sandboxed, slot=slot)
         executions.append(result)
         for cell in planned_cells:
-            found = tuple(_score_case(c, result.calls.get(c.call_id), options.limits) for c in cell.cases)
+            found = tuple(_score_case(c, result.calls.get(c.call_id), limits) for c in cell.cases)
             passed = sum(c.passed for c in found)
             score = cell.points * passed / len(found) if found else 0.0
             feedback = _cell_feedback(found)

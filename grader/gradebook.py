@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, cast, get_args
 
 import nbgrader.api as nbapi
-from sqlalchemy import Engine, delete, inspect, select, text
+from sqlalchemy import Engine, delete, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -560,31 +560,37 @@ class GradebookWriter:
         row.extra = {clean_text(str(k), 200): clean_text(str(v)) for k, v in result.extra.items()}
         row.graded_at = utc_now()
         session.flush()
-        for cell in result.cells:
-            session.add(
-                CellRecord(
-                    submission_id=row.id,
-                    notebook=cell.notebook,
-                    grade_id=cell.grade_id,
-                    score=min(max(cell.score, 0.0), cell.max_score),
-                    max_score=cell.max_score,
-                    feedback=clean_text(cell.feedback),
-                )
-            )
-            for case in cell.cases:
-                session.add(
-                    CaseRecord(
-                        submission_id=row.id,
-                        notebook=cell.notebook,
-                        grade_id=cell.grade_id,
-                        check=clean_text(case.check)[:256],
-                        case_index=case.index,
-                        family=clean_text(case.family)[:NAME_LENGTH],
-                        passed=bool(case.passed),
-                        message=clean_text(case.message),
-                    )
-                )
-        session.flush()
+        # Plain multi-row inserts: one statement per table rather than one ORM object per row
+        # (a submission has ~60 cases; the ORM path cost ~20 ms a submission).
+        cells = [
+            {
+                "submission_id": row.id,
+                "notebook": cell.notebook,
+                "grade_id": cell.grade_id,
+                "score": min(max(cell.score, 0.0), cell.max_score),
+                "max_score": cell.max_score,
+                "feedback": clean_text(cell.feedback),
+            }
+            for cell in result.cells
+        ]
+        cases = [
+            {
+                "submission_id": row.id,
+                "notebook": cell.notebook,
+                "grade_id": cell.grade_id,
+                "check": clean_text(case.check)[:256],
+                "case_index": case.index,
+                "family": clean_text(case.family)[:NAME_LENGTH],
+                "passed": bool(case.passed),
+                "message": clean_text(case.message),
+            }
+            for cell in result.cells
+            for case in cell.cases
+        ]
+        if cells:
+            session.execute(insert(CellRecord), cells)
+        if cases:
+            session.execute(insert(CaseRecord), cases)
 
 
 # ------------------------------------------------------------------ reading

@@ -29,6 +29,7 @@ import numpy as np
 
 from grader.cases import Case, CheckDef, UnknownCheckError, get_check
 from grader.errors import DlgradeError
+from grader.plaindata import from_framework
 from grader.records import CaseResult
 
 OPTIONS: dict[str, str] = {
@@ -161,6 +162,8 @@ def _run_case(check_def: CheckDef, index: int, case: Case, function: Callable[..
         actual = function(*args, **kwargs)
     except Exception as exc:  # the student's error is a failed case, not a crash of the check
         return CaseResult(check_def.name, index, case.family, False, describe_exception(check_def, exc))
+    # As the sandbox runner does: TensorFlow tensors and Keras models become plain data.
+    actual = from_framework(actual)
     verdict = check_def.compare(expected, actual)
     if verdict.passed and check_def.unchanged_args:
         verdict = check_def.compare_inputs(case, args)

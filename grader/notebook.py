@@ -18,6 +18,8 @@ wherever the two disagree:
   student made of it; one deleted by the student is put back after the nearest preceding source cell
   that is present (at the top when there is none);
 - test cells (graded, not a solution) never run: hidden tests are evaluated outside the sandbox;
+- read-only public-test cells (grade id ``*_public_tests`` or tag ``public-tests``) do not run either:
+  they are there for students, and the hidden cases judge the same functions;
 - solution cells run the student's code; cells without nbgrader metadata (added by the student) run too;
 - when a grade id appears more than once, the first copy counts and the others run as ordinary code
   (copies of test cells are dropped), with a warning;
@@ -280,6 +282,8 @@ class SourceCell:
     solution: bool
     locked: bool
     points: float = 0.0
+    public_test: bool = False
+    """A read-only cell of public tests (see `is_public_test_cell`): students run it, grading does not."""
 
     @property
     def is_test(self) -> bool:
@@ -359,7 +363,8 @@ def load_source(path: Path | str, *, assignment: str | None = None) -> SourceNot
         cell_type: Literal["code", "markdown"] = "code" if cell["cell_type"] == "code" else "markdown"
         points = float(cell["metadata"]["nbgrader"].get("points", 0.0)) if grade else 0.0
         source = str(cell["source"])
-        cells.append(SourceCell(index, grade_id, cell_type, source, grade, solution, locked, points))
+        public = is_public_test_cell(grade_id, original["metadata"].get("tags"))
+        cells.append(SourceCell(index, grade_id, cell_type, source, grade, solution, locked, points, public))
         source_cells.append(
             SourceCellSpec(grade_id, cell_type, source, str(compute_checksum(cell)), locked, solution)
         )
@@ -476,6 +481,8 @@ def reconcile(source: SourceNotebook, submitted: NotebookNode, path: Path) -> Re
             )
         if origin.is_test:
             runs.append(None)  # hidden tests are evaluated outside the sandbox
+        elif origin.is_given and origin.public_test:
+            runs.append(None)  # the hidden cases judge the function: public asserts add nothing
         elif origin.is_given:
             if origin.cell_type == "code":
                 if not is_code or cell["source"] != origin.source:
@@ -507,7 +514,7 @@ def reconcile(source: SourceNotebook, submitted: NotebookNode, path: Path) -> Re
     for origin in source.cells:
         if origin.grade_id in seen:
             anchor = seen[origin.grade_id]
-        elif origin.is_given and origin.cell_type == "code":
+        elif origin.is_given and origin.cell_type == "code" and not origin.public_test:
             after[anchor].append(_Run(None, origin.grade_id, origin.source))
             place = "at the top" if anchor < 0 else f"after cell #{anchor + 1}"
             warnings.append(f"read-only cell {_show(origin.grade_id)} was missing; it was put back {place}")
@@ -533,6 +540,18 @@ def reconcile(source: SourceNotebook, submitted: NotebookNode, path: Path) -> Re
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[:MAX_WARNINGS], f"... and {len(warnings) - MAX_WARNINGS} more warnings"]
     return Reconciled(cells=cells, warnings=warnings, positions=[run.position for run in ordered])
+
+
+PUBLIC_TEST_TAG = "public-tests"
+PUBLIC_TEST_SUFFIX = "_public_tests"
+
+
+def is_public_test_cell(grade_id: str, tags: object) -> bool:
+    """Whether a read-only source cell holds public tests: its grade id ends in ``_public_tests`` or
+    it is tagged ``public-tests``. Such cells help students and are not run when grading: a looping
+    function would otherwise cost a cell timeout before its hidden calls even start."""
+    tagged = isinstance(tags, list) and PUBLIC_TEST_TAG in tags
+    return tagged or grade_id.endswith(PUBLIC_TEST_SUFFIX)
 
 
 def _student_cell_id(cell: Mapping[str, Any], position: int) -> str:

@@ -88,6 +88,50 @@ def type_name(obj: object) -> str:
     return name[:_MAX_SUMMARY]
 
 
+_FRAMEWORK_MODULES = ("tensorflow", "keras")
+"""Top-level modules whose tensors and models ``from_framework`` converts (by type name only)."""
+
+MODEL_KEY = "keras_model"
+"""The key of a converted Keras model: ``{"keras_model": {"json": ..., "weights": [arrays]}}``."""
+
+
+def _is_framework_object(obj: object) -> bool:
+    name = type_name(obj)
+    return any(name == m or name.startswith(m + ".") for m in _FRAMEWORK_MODULES)
+
+
+def from_framework(obj: object, *, depth: int = 0) -> object:
+    """``obj`` with framework values turned into plain data, recursively through lists, tuples and
+    dicts; anything else is returned as it is (and encodes, or becomes an Unencodable marker).
+
+    TensorFlow/Keras tensors and variables (a type defined in a ``tensorflow`` or ``keras`` module,
+    with ``.numpy()``) become numpy arrays; a Keras model (``to_json`` and ``get_weights``) becomes
+    ``{"keras_model": {"json": <its architecture>, "weights": [arrays]}}``, rebuilt and judged outside
+    the sandbox. Types are recognised by their module name, so neither framework is imported here.
+    A conversion that fails leaves the object unchanged.
+    """
+    if depth > DEFAULT_LIMITS.max_depth:
+        return obj
+    # Exact builtin containers only, walked through the base types' own methods.
+    if isinstance(obj, list) and type(obj) is list:
+        return [from_framework(item, depth=depth + 1) for item in list.__iter__(obj)]
+    if isinstance(obj, tuple) and type(obj) is tuple:
+        return tuple(from_framework(item, depth=depth + 1) for item in tuple.__iter__(obj))
+    if isinstance(obj, dict) and type(obj) is dict:
+        return {key: from_framework(value, depth=depth + 1) for key, value in dict.items(obj)}
+    if not _is_framework_object(obj):
+        return obj
+    try:
+        if hasattr(obj, "to_json") and hasattr(obj, "get_weights"):
+            weights = [np.asarray(w) for w in obj.get_weights()]
+            return {MODEL_KEY: {"json": str(obj.to_json()), "weights": weights}}
+        if hasattr(obj, "numpy"):
+            return np.asarray(obj.numpy())
+    except Exception:  # not convertible: it travels as an Unencodable marker
+        pass
+    return obj
+
+
 class _Encoder:
     """One encoding pass: counts nodes, strings and array bytes against the limits."""
 

@@ -20,6 +20,7 @@ from grader.engine import GradeOptions, GradingPlan, plan, run_parallel, submiss
 from grader.gradebook import GradebookWriter
 from grader.records import SubmissionResult
 from grader.sandbox import SandboxUnavailableError, sandbox_available, sandbox_problem
+from grader.schedule import slow_first
 
 
 @dataclass
@@ -95,7 +96,8 @@ def grade(
                 results.append(final)
                 progress.update(task, advance=1, last=f"{final.student}: {final.score:g}/{final.max_score:g}")
 
-            run_parallel(plan_, todo, options, record)
+            # Likely-slow notebooks first, so that quick ones fill the other workers meanwhile.
+            run_parallel(plan_, slow_first(todo), options, record)
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1

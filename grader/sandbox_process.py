@@ -301,6 +301,9 @@ def _environment(home: str, tmp: str, path: str) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
         "GLIBC_TUNABLES": TUNABLES,
+        # TensorFlow writes start-up notices (oneDNN, CPU features) to stderr, which would fill
+        # the job's log tail: keep (mostly) its warnings and errors.
+        "TF_CPP_MIN_LOG_LEVEL": "2",
         **threads,
     }
 

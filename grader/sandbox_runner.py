@@ -437,6 +437,9 @@ class Runner:
         finally:
             sys.stdout, sys.stderr = saved
         seconds = _now() - start
+        with contextlib.suppress(BaseException):
+            # TensorFlow tensors and Keras models become arrays and plain descriptions.
+            value = plaindata.from_framework(value)
         if call.get("return_args") is True:
             # The arguments as the function left them: in-place changes are judged outside.
             value = [value, list(args)]

@@ -1,15 +1,18 @@
 """The registry of hidden checks: every ``CheckDef`` by name, loaded from one module per topic.
 
-Each topic module (``grader.cases.deep_network``, ...) exposes ``checks() -> list[CheckDef]``;
-names are ``"<topic>.<function>"``. Topic modules are imported on first use, so importing this
-package stays cheap and the topic modules can import ``Case``/``CheckDef`` from here.
+Each topic module (``grader.cases.deep_network``, ..., one per assignment) exposes
+``checks() -> list[CheckDef]``; names are ``"<topic>.<function>"``. Topic modules are imported
+on first use, so importing this package stays cheap and the topic modules can import
+``Case``/``CheckDef`` from here.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
+import pkgutil
 from collections.abc import Callable
+from pathlib import Path
 
 from grader.cases.checkdef import Case, CaseMaker, CheckDef, Comparer
 from grader.errors import DlgradeError
@@ -25,8 +28,10 @@ __all__ = [
     "get_check",
 ]
 
-TOPICS = ("deep_network",)
-"""The topic modules under grader/cases/, in a stable order."""
+TOPICS = tuple(
+    sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name != "checkdef")
+)
+"""The topic modules under grader/cases/ (every module but checkdef), in a stable order."""
 
 _registry: dict[str, CheckDef] = {}
 

@@ -19,6 +19,7 @@ from grader.course import (
     late_penalty,
     parse_timestamp,
 )
+from grader.metadata import MetadataError
 from grader.records import GradeCellResult, SubmissionResult
 from tests.grader.data.notebooks import TINY, student_copy, write
 
@@ -54,6 +55,9 @@ def test_init_course_writes_config_and_copies_notebooks(tmp_path, course):
     assert course.assignments() == ["tiny"]  # 'empty' has no notebook
     assert course.source_notebooks("tiny") == [course.root / "source" / "tiny" / "tiny.ipynb"]
     assert not (course.root / "source" / "tiny" / "assignment.toml").exists()
+    # The metadata goes beside source/, where nbgrader never releases it from.
+    assert course.metadata_file("tiny") == course.root / "metadata" / "tiny.toml"
+    assert course.metadata_file("tiny").read_text() == "title = 'tiny'\n"
     assert "c.CourseDirectory.course_id = 'dl101'" in course.config_file.read_text()
     # Reloading from disk gives the same course.
     again = Course(course.root)
@@ -238,3 +242,10 @@ def test_late_penalty_of_a_result(course):
     )
     result = SubmissionResult("tiny", "alice", "graded", "x", cells, submitted_at=DUE + timedelta(minutes=90))
     assert late_penalty(Course(course.root), "tiny", result) == 2.0
+
+
+def test_metadata_is_read_and_checked_when_asked_for(course):
+    assert course.metadata("empty") is None  # none shipped: the default budgets apply
+    with pytest.raises(MetadataError) as info:
+        course.metadata("tiny")  # the fixture's file has only a title
+    assert str(course.metadata_file("tiny")) in str(info.value) and info.value.field is not None

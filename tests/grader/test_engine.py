@@ -16,6 +16,16 @@ ASSIGNMENT = "deep_network"
 POINTS = tomllib.loads((NOTEBOOK.parent / "assignment.toml").read_text())
 
 
+# The index never advances: every call of this update_parameters hangs. The notebook's public tests
+# call it too; they do not run when grading, so it costs one hidden call's timeout, not a cell's.
+LOOPING_UPDATE = """def update_parameters(parameters, grads, learning_rate):
+    l = 1
+    while l <= len(parameters) // 2:
+        pass
+    return parameters
+"""
+
+
 def _points(function: str) -> float:
     return float(next(f["points"] for f in POINTS["functions"] if f["name"] == function))
 
@@ -39,6 +49,7 @@ def course(tmp_path_factory):
         "inplace": _with_solution(
             "update_parameters", (MUTANTS / "update_parameters__mutates_parameters.py").read_text()
         ),
+        "looping": _with_solution("update_parameters", LOOPING_UPDATE),
     }
     for student, nb in submissions.items():
         folder = root / "submitted" / student / ASSIGNMENT
@@ -75,3 +86,34 @@ def test_changing_the_arguments_in_place_loses_the_points_of_that_function(resul
     ]
     # Every other function is untouched by this mistake.
     assert result.score == result.max_score - _points("update_parameters")
+
+
+def test_the_plan_takes_the_assignments_budgets_from_its_metadata(course):
+    meta = course.metadata(ASSIGNMENT)
+    assert meta is not None and course.metadata_file(ASSIGNMENT).is_file()
+    limits = plan(course, ASSIGNMENT, seed=1).limits
+    assert limits.wall_seconds == POINTS["time_budget_s"]
+    assert limits.cell_seconds == POINTS["cell_timeout_s"]
+    assert limits.call_seconds == POINTS["call_timeout_s"]
+    assert limits.memory_bytes == POINTS["memory_budget_mb"] * 1024**2
+
+
+def test_given_timeouts_override_only_themselves(course):
+    plan_ = plan(course, ASSIGNMENT, seed=1)
+    limits = GradeOptions(overrides={"call_seconds": 7.5}).limits_for(plan_)
+    assert limits.call_seconds == 7.5
+    assert limits.cell_seconds == plan_.limits.cell_seconds
+    assert limits.wall_seconds == plan_.limits.wall_seconds
+    with pytest.raises(ValueError, match="memory_bytes"):
+        GradeOptions(overrides={"memory_bytes": 1}).limits_for(plan_)
+
+
+def test_a_looping_function_costs_one_call_timeout_and_its_own_points(results):
+    result = results["looping"]
+    cell = next(c for c in result.cells if c.grade_id.startswith("update_parameters"))
+    assert cell.score == 0.0
+    assert all("did not finish within" in case.message for case in cell.cases)
+    assert result.score == result.max_score - _points("update_parameters")
+    # One call timeout (2 s) plus the rest: no public-test cell ran into its timeout (10 s), and
+    # the other four cases were not each waited out.
+    assert result.wall_seconds < POINTS["cell_timeout_s"], result.wall_seconds

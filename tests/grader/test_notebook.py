@@ -433,3 +433,50 @@ def test_invariants_under_moves_deletions_and_additions(tmp_path_factory, order,
     own = [s for s in sources if s in extra]
     assert own == list(extra)
     assert len(result.positions) == len(result.cells)
+
+
+# --- public tests ----------------------------------------------------------------------------
+
+
+def _with_public_tests(tmp_path: Path, *, by_tag: bool) -> Path:
+    """The tiny source notebook with a read-only public-test cell after the answer `double`."""
+    nb = load_json()
+    grade_id = "double_checks" if by_tag else "double_public_tests"
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "public-double",
+        "metadata": {**nbgrader_meta(grade_id, locked=True), "tags": ["public-tests"] if by_tag else []},
+        "outputs": [],
+        "source": "assert double(2) == 4, 'double(2) should be 4'",
+    }
+    nb["cells"].insert(cell_index(nb, "double") + 1, cell)
+    return write(tmp_path / "source" / "tiny.ipynb", nb)
+
+
+@pytest.mark.parametrize("by_tag", [False, True], ids=["grade-id suffix", "tag"])
+def test_public_test_cells_do_not_run_when_grading(tmp_path, by_tag):
+    source = load_source(_with_public_tests(tmp_path, by_tag=by_tag))
+    public = [c for c in source.cells if c.public_test]
+    assert len(public) == 1 and public[0].is_given
+    # The student's copy has the public tests (kept, edited or deleted): none of them runs.
+    submitted = load_json(source.path)
+    index = next(i for i, c in enumerate(submitted["cells"]) if c.get("id") == "public-double")
+    for variant in ("kept", "edited", "deleted"):
+        nb = copy.deepcopy(submitted)
+        if variant == "edited":
+            nb["cells"][index]["source"] = "while True: pass"
+        elif variant == "deleted":
+            del nb["cells"][index]
+        path = write(tmp_path / f"{variant}.ipynb", nb)
+        result = reconcile(source, read_notebook(path), path)
+        ids = [c.cell_id for c in result.cells]
+        assert "double_public_tests" not in ids and "double_checks" not in ids, variant
+        assert all("assert double" not in c.source and "while True" not in c.source for c in result.cells)
+        assert not any("public" in w for w in result.warnings), (variant, result.warnings)
+
+
+def test_other_read_only_cells_still_run(tmp_path):
+    source = load_source(_with_public_tests(tmp_path, by_tag=False))
+    given = [c.grade_id for c in source.cells if c.is_given and not c.public_test]
+    assert given == ["imports", "instructions", "helper"]

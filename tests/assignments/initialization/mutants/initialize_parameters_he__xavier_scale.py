@@ -1,0 +1,12 @@
+# ruff: noqa
+# Mistake: sqrt(1 / n_prev), the Xavier scale, instead of He's sqrt(2 / n_prev).
+def initialize_parameters_he(layers_dims):
+    np.random.seed(3)
+    parameters = {}
+    L = len(layers_dims)
+    for l in range(1, L):
+        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) / np.sqrt(
+            layers_dims[l - 1]
+        )
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters

@@ -1,0 +1,10 @@
+# ruff: noqa
+# Mistake: the small scale of the deep network assignment (* 0.01) instead of * 10.
+def initialize_parameters_random(layers_dims):
+    np.random.seed(3)
+    parameters = {}
+    L = len(layers_dims)
+    for l in range(1, L):
+        parameters["W" + str(l)] = np.random.randn(layers_dims[l], layers_dims[l - 1]) * 0.01
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters

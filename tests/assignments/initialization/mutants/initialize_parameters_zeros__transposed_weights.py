@@ -1,0 +1,9 @@
+# ruff: noqa
+# Mistake: W has shape (n_prev, n_l) instead of (n_l, n_prev).
+def initialize_parameters_zeros(layers_dims):
+    parameters = {}
+    L = len(layers_dims)
+    for l in range(1, L):
+        parameters["W" + str(l)] = np.zeros((layers_dims[l - 1], layers_dims[l]))
+        parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))
+    return parameters

@@ -1,0 +1,24 @@
+# ruff: noqa
+# Mistake: the gradient coming back from step t + 1 (da_prev) is never added to da[:, :, t].
+def rnn_backward(da, caches):
+    (caches, x) = caches
+    (a1, a0, x1, parameters) = caches[0]
+    n_a, m, T_x = da.shape
+    n_x, m = x1.shape
+
+    dx = np.zeros((n_x, m, T_x))
+    dWax = np.zeros((n_a, n_x))
+    dWaa = np.zeros((n_a, n_a))
+    dba = np.zeros((n_a, 1))
+    da_prevt = np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        step = rnn_cell_backward(da[:, :, t], caches[t])
+        dx[:, :, t] = step["dxt"]
+        da_prevt = step["da_prev"]
+        dWax += step["dWax"]
+        dWaa += step["dWaa"]
+        dba += step["dba"]
+    da0 = da_prevt
+
+    gradients = {"dx": dx, "da0": da0, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+    return gradients
