@@ -27,12 +27,14 @@ system:
 	  fi; \
 	fi
 
-# configurable-http-proxy, JupyterHub's proxy, from the npm registry (the hub's end-to-end tests).
-CHP_VERSION := 5.3.0
-CHP := .cache/node/node_modules/.bin/configurable-http-proxy
-node: $(CHP)
-$(CHP):
-	npm install --silent --no-audit --no-fund --prefix .cache/node configurable-http-proxy@$(CHP_VERSION)
+# From the npm registry: configurable-http-proxy, JupyterHub's proxy (the hub's end-to-end tests), and
+# gift-pegjs, an independent GIFT parser that reads our quiz exports back.
+NODE_PACKAGES := configurable-http-proxy@5.3.0 gift-pegjs@1.0.2
+NODE_STAMP := .cache/node/.installed
+node: $(NODE_STAMP)
+$(NODE_STAMP): Makefile
+	npm install --silent --no-audit --no-fund --prefix .cache/node $(NODE_PACKAGES)
+	touch $@
 
 venv: $(STAMP) system node
 

@@ -137,6 +137,28 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--unsafe-no-sandbox", is_flag=True, help="Run student code without bubblewrap (trusted code only)."
     )
+    @click.option(
+        "--scheduler",
+        default=None,
+        envvar="DLGRADE_SCHEDULER",
+        metavar="ADDRESS",
+        help="Grade on the Dask cluster of this scheduler, e.g. tcp://host:8786 [$DLGRADE_SCHEDULER; "
+        "default: locally].",
+    )
+    @click.option(
+        "--dask-retries",
+        type=click.IntRange(0, 10),
+        default=2,
+        show_default=True,
+        help="With --scheduler: retries of a task on which dlgrade itself failed.",
+    )
+    @click.option(
+        "--scheduler-timeout",
+        type=click.FloatRange(0.1),
+        default=10.0,
+        show_default=True,
+        help="With --scheduler: seconds to connect and to wait for a suitable worker.",
+    )
     @json_option
     @reports_errors
     def grade_cmd(
@@ -151,15 +173,24 @@ def register(cli: click.Group) -> None:
         call_timeout: float | None,
         wall_timeout: float | None,
         unsafe_no_sandbox: bool,
+        scheduler: str | None,
+        dask_retries: int,
+        scheduler_timeout: float,
         as_json: bool,
     ) -> None:
         """Grade every submission of ASSIGNMENT in sandboxes, in parallel, into the gradebook.
+
+        With --scheduler, one task per submission goes to that Dask cluster (assignments whose
+        metadata says gpu = true only to workers started with --resources GPU=1); this process
+        still writes the gradebook. --workers then does not apply.
 
         \b
         Examples:
           dlgrade grade deep_network --workers 4
           dlgrade grade deep_network --student alice --db postgresql://grader@db/course
+          dlgrade grade cnn --scheduler tcp://grading-head:8786
         """
+        from grader.distributed import DaskSettings
         from grader.engine import GradeOptions
         from grader.run import grade
 
@@ -180,6 +211,7 @@ def register(cli: click.Group) -> None:
             options=options,
             db_url=db_url,
             console=None if as_json else console,
+            cluster=DaskSettings(scheduler, dask_retries, scheduler_timeout) if scheduler else None,
         )
         rows = sorted(report.results, key=lambda r: r.student)
         if as_json:

@@ -30,6 +30,8 @@ from typing import Any, cast, get_args
 
 import nbgrader.api as nbapi
 from sqlalchemy import Engine, delete, insert, inspect, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -63,6 +65,8 @@ SUBMISSION_STATUSES = frozenset({"graded", "invalid", "crashed", "timeout", "err
 
 SCORE_SLACK = 1e-9
 """Rounding allowed when a cell's score is compared with its points (partial credit sums)."""
+
+_SCHEMA_LOCK = 0x646C6772  # "dlgr": the PostgreSQL advisory lock held while creating the schema
 
 
 class UnknownAssignmentError(GradebookError):
@@ -207,6 +211,19 @@ class GradebookWriter:
         self._engine.dispose()
 
     def _create_schema(self) -> None:
+        # Several graders (and the quiz server) may open a new database at once: on PostgreSQL
+        # they take turns, so that none sees half of a schema or creates a table twice.
+        with self._engine.connect() as lock:
+            if self._engine.dialect.name == "postgresql":
+                lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK})
+            try:
+                self._create_missing()
+            finally:
+                if self._engine.dialect.name == "postgresql":
+                    lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK})
+                lock.commit()
+
+    def _create_missing(self) -> None:
         tables = set(inspect(self._engine).get_table_names())
         if not tables & set(nbapi.Base.metadata.tables):
             # What nbgrader's Gradebook does for an empty database, in one transaction and without
@@ -476,6 +493,12 @@ class GradebookWriter:
                 self.db_url, result.assignment, result.student, "a late penalty needs at least one notebook"
             )
 
+        # Another grader (another assignment) may be adding the same student right now: insert
+        # unless present, which waits for that grader's transaction instead of failing on it.
+        dialect = self._engine.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            add = (pg_insert if dialect == "postgresql" else sqlite_insert)(nbapi.Student.__table__)
+            session.execute(add.values(id=result.student).on_conflict_do_nothing())
         student = session.get(nbapi.Student, result.student)
         if student is None:
             student = nbapi.Student(id=result.student)

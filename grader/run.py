@@ -1,5 +1,9 @@
 """A grading run: plan once, grade submissions in parallel, record each result with one writer.
 
+Submissions are graded by a backend: the local pool (grader.engine.run_parallel), or a Dask
+cluster (grader.distributed) when a scheduler is given. Either hands each result to the same
+writer on the calling thread.
+
 The run is idempotent and resumable: a submission whose current result was produced from the same
 files (same checksum) is skipped unless ``force`` is set, and each result is recorded as soon as it
 arrives, so a run killed at any point loses at most the submissions that were in flight.
@@ -7,10 +11,13 @@ arrives, so a run killed at any point loses at most the submissions that were in
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,6 +28,13 @@ from grader.gradebook import GradebookWriter
 from grader.records import SubmissionResult
 from grader.sandbox import SandboxUnavailableError, sandbox_available, sandbox_problem
 from grader.schedule import slow_first
+
+if TYPE_CHECKING:
+    from grader.distributed import DaskSettings
+
+OnResult = Callable[[SubmissionResult], None]
+Backend = Callable[[GradingPlan, Sequence[Submission], GradeOptions, OnResult], None]
+"""Grades submissions, handing each result to the callback on the calling thread (as run_parallel)."""
 
 
 @dataclass
@@ -42,6 +56,25 @@ def _with_penalty(course: Course, plan_: GradingPlan, result: SubmissionResult) 
     return replace(result, late_penalty=penalty)
 
 
+@contextlib.contextmanager
+def _backend(
+    course: Course, plan_: GradingPlan, options: GradeOptions, cluster: DaskSettings | None
+) -> Iterator[tuple[Backend, int]]:
+    """The backend that grades ``plan_``'s submissions, and how many workers it has."""
+    if cluster is None:
+        if options.sandboxed and not sandbox_available():
+            raise SandboxUnavailableError(sandbox_problem() or "unknown problem")
+        yield run_parallel, options.workers
+        return
+    from grader.distributed import connect, prepare, run_on_dask
+
+    meta = course.metadata(plan_.assignment)
+    gpu = meta is not None and meta.gpu
+    with connect(cluster) as client:
+        workers = prepare(client, cluster, gpu=gpu, what=plan_.assignment, sandboxed=options.sandboxed)
+        yield functools.partial(run_on_dask, client, cluster, gpu=gpu), workers
+
+
 def grade(
     course: Course,
     assignment: str,
@@ -50,18 +83,23 @@ def grade(
     options: GradeOptions | None = None,
     db_url: str | None = None,
     console: Console | None = None,
+    cluster: DaskSettings | None = None,
 ) -> RunReport:
     """Grade every submission of ``assignment`` (or only ``students``) and record the results.
 
-    Raises SandboxUnavailableError when the sandbox is requested but bubblewrap is missing.
+    With ``cluster`` the submissions are graded on that Dask cluster, else by the local pool.
+    Raises SandboxUnavailableError when the sandbox is requested but bubblewrap is missing here
+    (local) or on a worker (ClusterError, which also reports an unreachable scheduler and an
+    assignment needing a GPU that no worker has).
     """
     options = options or GradeOptions()
-    if options.sandboxed and not sandbox_available():
-        raise SandboxUnavailableError(sandbox_problem() or "unknown problem")
     started = datetime.now(UTC)
     start = time.perf_counter()
     plan_ = plan(course, assignment, options.seed)
-    with GradebookWriter(db_url or course.db_url, course_id=course.course_id) as writer:
+    with (
+        _backend(course, plan_, options, cluster) as (backend, workers),
+        GradebookWriter(db_url or course.db_url, course_id=course.course_id) as writer,
+    ):
         writer.sync_assignment(plan_.spec)
         submissions: list[Submission] = course.submissions(assignment)
         if students:
@@ -75,7 +113,7 @@ def grade(
                 skipped.append(sub.student)
             else:
                 todo.append(sub)
-        run_id = writer.start_run(assignment, plan_.seed, options.workers)
+        run_id = writer.start_run(assignment, plan_.seed, workers)
         results: list[SubmissionResult] = []
         progress = Progress(
             TextColumn("grading {task.fields[assignment]}"),
@@ -97,7 +135,7 @@ def grade(
                 progress.update(task, advance=1, last=f"{final.student}: {final.score:g}/{final.max_score:g}")
 
             # Likely-slow notebooks first, so that quick ones fill the other workers meanwhile.
-            run_parallel(plan_, slow_first(todo), options, record)
+            backend(plan_, slow_first(todo), options, record)
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1

@@ -12,7 +12,10 @@ sandboxed engine is exercised by the end-to-end tests.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,13 +129,74 @@ def execute(
     return namespace, errors, out.getvalue()
 
 
+@functools.cache
+def _executed_source(name: str) -> tuple[nbformat.NotebookNode, dict]:
+    """The source notebook of assignment ``name`` and the namespace of one clean run of it."""
+    meta = next(m for m in all_assignments() if m.name == name)
+    nb = nbformat.read(ASSIGNMENTS_DIR / name / meta.notebook, as_version=4)
+    namespace, errors, _ = execute(nb)
+    assert errors == {}, f"{name}: the source notebook fails: {errors}"
+    return nb, namespace
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def reaches(namespace: dict, function: str, changed: set[str]) -> bool:
+    """Whether calling ``namespace[function]`` can reach one of the ``changed`` names: through the
+    global names its code (nested code included) mentions, followed through the functions they name."""
+    seen: set[str] = set()
+    todo = [function]
+    while todo:
+        name = todo.pop()
+        if name in changed:
+            return True
+        if name in seen:
+            continue
+        seen.add(name)
+        code = getattr(namespace.get(name), "__code__", None)
+        if code is not None:
+            todo.extend(_global_names(code))
+    return False
+
+
+@contextlib.contextmanager
+def with_mutant(
+    name: str, grade_id_: str, source: str
+) -> Iterator[tuple[nbformat.NotebookNode, dict, set[str]]]:
+    """The executed source notebook of ``name`` with the solution cell ``grade_id_`` run again as
+    ``source``: (notebook, namespace, names the mutant cell changed). Restored afterwards.
+
+    Running the whole notebook again per mutant would retrain every model of its demo cells; the
+    other cells' functions look their callees up in this namespace at call time, so redefining the
+    mutated cell's names in place is what a student's notebook with that cell amounts to.
+    """
+    nb, namespace = _executed_source(name)
+    saved = dict(namespace)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            exec(compile(source, f"<cell {grade_id_}>", "exec"), namespace)
+        changed = {k for k, v in namespace.items() if k not in saved or saved[k] is not v}
+        yield nb, namespace, changed
+    finally:
+        namespace.clear()
+        namespace.update(saved)
+
+
 def grade(
-    nb: nbformat.NotebookNode, namespace: dict, seed: int
+    nb: nbformat.NotebookNode, namespace: dict, seed: int, only: set[str] | None = None
 ) -> dict[str, tuple[float, float, CheckReport]]:
-    """Score every hidden check of ``nb`` against the functions in ``namespace``:
-    function name -> (score, points, report)."""
+    """Score every hidden check of ``nb`` (or those of the functions in ``only``) against the
+    functions in ``namespace``: function name -> (score, points, report)."""
     scores = {}
     for _grade_id, points, call in hidden_calls(nb):
+        if only is not None and call.function not in only:
+            continue
         function = namespace.get(call.function)
         if function is None:
 
