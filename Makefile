@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 WHEELS ?= /opt/wheels
 PIP_FLAGS := --disable-pip-version-check $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 
-.PHONY: venv system node test lint typecheck pytest demo bench lock clean
+.PHONY: venv system node test lint typecheck pytest demo bench bench-quiz lock clean
 
 # System packages: bubblewrap (the sandbox) and Debian's chromium (the browser tests of the quiz page
 # and the hub). Installed with apt when missing and we are root (CI and the course machines);
@@ -62,6 +62,9 @@ demo: venv
 
 bench: venv
 	$(BIN)/python benchmarks/reference_vs_torch.py
+
+bench-quiz: venv
+	$(BIN)/python benchmarks/quiz_load.py --plot build/quiz_load.png
 
 # Re-resolve the pinned environment from pyproject.toml (needs the package registry).
 lock:

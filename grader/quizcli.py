@@ -1,4 +1,4 @@
-"""The ``dlgrade quiz`` commands: lint, list, show and export the quiz bank.
+"""The ``dlgrade quiz`` commands: lint, list, show and export the quiz bank; serve quizzes, print links.
 
 Thin click commands over :mod:`quizzes`; errors print ``Error: ...`` and exit 1, usage errors exit 2,
 listings take ``--json``.
@@ -48,7 +48,11 @@ def register(cli: click.Group) -> None:
 
     @cli.group("quiz")
     def quiz_group() -> None:
-        """The quiz bank: lint, list, show and export questions and quizzes."""
+        """The quiz bank and quiz server: lint, list, show, export, serve, links, stats, regrade."""
+
+    from grader.quizstats_cli import register as register_quiz_stats
+
+    register_quiz_stats(quiz_group)
 
     @quiz_group.command("lint")
     @_bank_option
@@ -224,3 +228,166 @@ def register(cli: click.Group) -> None:
             return
         target = write_export(result, output)
         click.echo(f"Wrote {result.questions} question(s) as {fmt} to {target}", err=True)
+
+    _register_server_commands(quiz_group)
+
+
+def _secret_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--secret-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path(".dlgrade_quiz_secret"),
+        show_default=True,
+        help="Secret signing the links (created 0600 if missing); $DLGRADE_QUIZ_SECRET overrides it.",
+    )(func)
+
+
+def _read_students(spec: str) -> list[str]:
+    """Student ids from a file (one per line, # comments) or a comma-separated list."""
+    path = Path(spec)
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        ids = [line.split("#", 1)[0].strip() for line in lines]
+    else:
+        ids = [part.strip() for part in spec.split(",")]
+    ids = [i for i in ids if i]
+    if not ids:
+        raise click.BadParameter("no student ids", param_hint="--students")
+    return list(dict.fromkeys(ids))
+
+
+def _register_server_commands(quiz_group: click.Group) -> None:
+    @quiz_group.command("serve")
+    @click.option(
+        "--db",
+        "db_url",
+        envvar="DLGRADE_DB",
+        default="sqlite:///gradebook.db",
+        show_default=True,
+        help="Gradebook URL (SQLite or PostgreSQL); $DLGRADE_DB.",
+    )
+    @click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+    @click.option(
+        "--processes",
+        type=click.IntRange(0, 64),
+        default=1,
+        show_default=True,
+        help="Server processes sharing the port (0: one per CPU); state is in the database.",
+    )
+    @_quizzes_option
+    @_bank_option
+    @click.option("--course-id", default="default", show_default=True, help="Course of the attempts.")
+    @click.option(
+        "--prefix", default=None, help="URL prefix (default: / or the hub's JUPYTERHUB_SERVICE_PREFIX)."
+    )
+    @click.option(
+        "--instructor-group",
+        "groups",
+        multiple=True,
+        default=("instructors",),
+        show_default=True,
+        help="Hub group of instructors (repeatable; formgrade-<course-id> always counts).",
+    )
+    @_secret_option
+    @reports_errors
+    def serve_cmd(
+        db_url: str,
+        ip: str,
+        port: int,
+        processes: int,
+        quizzes_dir: Path | None,
+        bank_dir: Path | None,
+        course_id: str,
+        prefix: str | None,
+        groups: tuple[str, ...],
+        secret_file: Path,
+    ) -> None:
+        """Run the quiz web server: students take quizzes, instructors watch progress and results.
+
+        Runs as a JupyterHub service (OAuth sign-in) when started by the hub, else standalone with
+        per-student links (see `dlgrade quiz links`). Answers, attempts and scores go into the
+        gradebook database.
+
+        \b
+        Examples:
+          dlgrade quiz serve --db sqlite:///gradebook.db --port 8765
+          dlgrade quiz links week-05 --students students.txt --base-url http://quiz.example.org:8765/
+        """
+        from quizzes import BANK_DIR, QUIZZES_DIR
+        from quizzes.auth import hub_prefix, in_hub, instructor_token, load_secret
+        from quizzes.server import ServerSettings, serve
+
+        hub = in_hub()
+        secret = load_secret(secret_file)
+        settings = ServerSettings(
+            db_url=db_url,
+            secret=secret,
+            instructor_token=instructor_token(secret),
+            quizzes_dir=quizzes_dir or QUIZZES_DIR,
+            bank_dir=bank_dir or BANK_DIR,
+            course_id=course_id,
+            prefix=prefix or (hub_prefix() if hub else "/"),
+            hub=hub,
+            instructor_groups=groups,
+        )
+        serve(settings, ip, port, processes)
+
+    @quiz_group.command("links")
+    @click.argument("quiz_id")
+    @click.option(
+        "--students", required=True, help="File of student ids (one per line) or ids separated by commas."
+    )
+    @click.option(
+        "--base-url", default="http://127.0.0.1:8765/", show_default=True, help="Where the server is."
+    )
+    @click.option("--instructor", is_flag=True, help="Also print the instructor's progress page link.")
+    @_quizzes_option
+    @_secret_option
+    @json_option
+    @reports_errors
+    def links_cmd(
+        quiz_id: str,
+        students: str,
+        base_url: str,
+        instructor: bool,
+        quizzes_dir: Path | None,
+        secret_file: Path,
+        as_json: bool,
+    ) -> None:
+        """Print each student's personal link to QUIZ_ID (standalone server; keep them private).
+
+        \b
+        Examples:
+          dlgrade quiz links week-05 --students ana,ben,cy
+          dlgrade quiz links week-05 --students students.txt --base-url https://quiz.example.org/ --json
+        """
+        from urllib.parse import quote, urlencode
+
+        from quizzes import QUIZZES_DIR
+        from quizzes.auth import instructor_token, load_secret, student_token, valid_student_id
+        from quizzes.quiz import find_quiz
+
+        find_quiz(quiz_id, quizzes_dir or QUIZZES_DIR)
+        ids = _read_students(students)
+        bad = [s for s in ids if not valid_student_id(s)]
+        if bad:
+            raise click.BadParameter(f"not a student id: {bad[0]!r}", param_hint="--students")
+        secret = load_secret(secret_file)
+        base = base_url if base_url.endswith("/") else base_url + "/"
+        page = f"{base}quiz/{quote(quiz_id)}"
+        rows = [
+            {"student_id": s, "url": f"{page}?{urlencode({'student': s, 'token': student_token(secret, s)})}"}
+            for s in ids
+        ]
+        teacher = f"{page}/instructor?{urlencode({'token': instructor_token(secret)})}"
+        if as_json:
+            data: dict[str, object] = {"quiz": quiz_id, "links": rows}
+            if instructor:
+                data["instructor"] = teacher
+            click.echo(json.dumps(data, indent=2))
+            return
+        for row in rows:
+            click.echo(f"{row['student_id']}\t{row['url']}")
+        if instructor:
+            click.echo(f"instructor\t{teacher}")

@@ -10,6 +10,7 @@ question (item -> position). Multiple-choice fractions are the moodle-sum fracti
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from quizzes.markup import inline_html, plain, to_html
 from quizzes.schema import (
@@ -41,6 +42,11 @@ def percent(fraction: float) -> str:
     return f"%{value}%"
 
 
+def number(value: float) -> str:
+    """A number in plain decimal notation (GIFT's grammar has no exponents): ``2.17e-05`` -> ``0.0000217``."""
+    return format(Decimal(format_number(value)), "f")
+
+
 def ordering_prompt(n: int) -> str:
     """The sentence added to an ordering question exported as matching."""
     return f"Match each item to its position in the correct order (1 = first, {n} = last)."
@@ -67,7 +73,7 @@ def _answers(rendered: Rendered) -> list[str]:
     if isinstance(answer, NumericAnswer):
         assert rendered.value is not None
         lo, hi = numeric_bounds(rendered.value, answer)
-        return [f"#{format_number(rendered.value)}:{format_number((hi - lo) / 2)}"]
+        return [f"#{number(rendered.value)}:{number((hi - lo) / 2)}"]
     if isinstance(answer, ShortAnswer):
         return [f"={escape(plain(a))}" for a in answer.accept]
     if isinstance(answer, MatchingAnswer):

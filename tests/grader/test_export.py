@@ -176,3 +176,63 @@ def test_readers_never_create_a_gradebook(tmp_path):
     (tmp_path / "other.db").touch()
     with pytest.raises(GradebookError, match="no nbgrader gradebook"):
         export_rows(f"sqlite:///{tmp_path / 'other.db'}")
+
+
+@pytest.mark.slow
+def test_quiz_scores_join_the_same_export(course_db, tmp_path):
+    """Quizzes taken on the quiz server add rows (kind quiz) to the same export; the assignment rows
+    are unchanged and still match `nbgrader export`."""
+    from quizzes.bank import load_bank
+    from quizzes.quiz import build_paper, grade_paper, load_quiz
+    from quizzes.store import SqlAttemptStore
+
+    before = export_rows(course_db)
+    path = tmp_path / "pop.yaml"
+    path.write_text(
+        "title: Pop\nattempts: 2\nquestions:\n  - id: conv-output-size\n  - id: autoencoder-definition\n"
+    )
+    quiz, bank = load_quiz(path), load_bank()
+    start = datetime(2025, 3, 1, 9, 0)
+    with SqlAttemptStore(course_db) as store:
+        for student, attempts in (("ana", [True, False]), ("zed", [True]), ("ben", [])):
+            for right in attempts:
+                paper = build_paper(quiz, bank, student, len(store.attempts("pop", student)) + 1)
+                attempt = store.start(quiz, student, start, max_score=paper.max_points)
+                answers = {i.rendered.id: i.rendered.correct_response() if right else "" for i in paper.items}
+                for k, (qid, response) in enumerate(answers.items()):
+                    store.save_response(attempt, qid, response, start, revision=k + 1)
+                done = store.submit(attempt, start + timedelta(minutes=2))
+                store.record_result(done, grade_paper(paper, done.responses))
+        store.start(quiz, "cy", start)  # still open
+
+    rows = export_rows(course_db)
+    assert rows[: len(before)] == before and all(r.kind == "assignment" for r in before)
+    quiz_rows = {r.student_id: r for r in rows[len(before) :]}
+    assert {r.kind for r in quiz_rows.values()} == {"quiz"} and {
+        r.assignment for r in quiz_rows.values()
+    } == {"pop"}
+    # Every student nbgrader knows, plus zed who only took the quiz; ana's best of two attempts counts.
+    assert sorted(quiz_rows) == ["ana", "ben", "cy", "dee", "eve", "zed"]
+    assert (quiz_rows["ana"].score, quiz_rows["ana"].max_score, quiz_rows["ana"].status) == (
+        2.0,
+        2.0,
+        "graded",
+    )
+    assert quiz_rows["ana"].submitted_at == start + timedelta(minutes=2)
+    assert (quiz_rows["cy"].status, quiz_rows["cy"].message) == ("ungraded", "attempt 1 is still open")
+    assert (quiz_rows["ben"].status, quiz_rows["ben"].max_score) == ("missing", 2.0)
+    assert [r.student_id for r in export_rows(course_db, "pop")] == sorted(quiz_rows)
+
+    stream = io.StringIO()
+    write_csv(rows, stream)
+    lines = list(csv.DictReader(io.StringIO(stream.getvalue())))
+    assert {(line["assignment"], line["kind"]) for line in lines} == {
+        ("cnn", "assignment"),
+        ("deep_network", "assignment"),
+        ("pop", "quiz"),
+    }
+    theirs = nbgrader_export(course_db, tmp_path)
+    ours = {(r.assignment, r.student_id): r for r in rows if r.kind == "assignment"}
+    assert set(theirs) == set(ours)
+    for key, row in ours.items():
+        assert float(theirs[key]["score"]) == row.score, key
