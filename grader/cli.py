@@ -13,6 +13,7 @@ from grader import __version__
 from grader.cliopts import reports_errors
 from grader.commands import register as register_course_commands
 from grader.errors import ReferenceCheckError
+from grader.hubcli import register as register_hub_commands
 from grader.quizcli import register as register_quiz_commands
 
 
@@ -79,6 +80,7 @@ def reference_check(as_json: bool, no_torch: bool, patterns: tuple[str, ...], ki
 
 register_course_commands(cli)
 register_quiz_commands(cli)
+register_hub_commands(cli)
 
 
 def main() -> None:
@@ -89,3 +91,7 @@ def main() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     cli(prog_name="dlgrade")
     sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

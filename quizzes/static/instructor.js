@@ -39,7 +39,11 @@
 
   async function poll() {
     try {
-      const response = await fetch(cfg.api + "/progress", { credentials: "same-origin", cache: "no-store" });
+      const response = await fetch(cfg.api + "/progress", {
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { "X-XSRFToken": cfg.xsrf },
+      });
       const data = await response.json();
       if (response.ok) render(data);
       else updated.textContent = data.error || "Error " + response.status;

@@ -21,7 +21,7 @@
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === "text") node.textContent = v;
-      else if (k === "html") node.innerHTML = v; // server-rendered, escaped Markdown
+      else if (k === "html") node.innerHTML = v; // server-rendered: escaped Markdown, MathML
       else node.setAttribute(k, v);
     }
     for (const child of children || []) node.appendChild(child);
@@ -36,10 +36,12 @@
   }
 
   async function api(path, body) {
-    const options = { credentials: "same-origin", cache: "no-store" };
+    // The XSRF header goes with every request: behind JupyterHub, hub OAuth checks it on GETs from
+    // scripts too.
+    const options = { credentials: "same-origin", cache: "no-store", headers: { "X-XSRFToken": cfg.xsrf } };
     if (body !== undefined) {
       options.method = "POST";
-      options.headers = { "Content-Type": "application/json", "X-XSRFToken": cfg.xsrf };
+      options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
     const response = await fetch(cfg.api + path, options);
@@ -199,22 +201,29 @@
       input.addEventListener("change", function () { changed(0); });
       box.appendChild(input);
     } else if (q.type === "matching") {
-      for (const left of q.left) {
+      q.left.forEach(function (left, i) {
         const select = el("select", { "data-left": left }, [el("option", { value: "", text: "\u2014" })]);
-        for (const option of q.options) select.appendChild(el("option", { value: option, text: option }));
+        q.options.forEach(function (option, k) {
+          const label = q.option_labels ? q.option_labels[k] : option;
+          select.appendChild(el("option", { value: option, text: label }));
+        });
         select.addEventListener("change", function () { changed(0); });
-        box.appendChild(el("div", { class: "matching-row" }, [el("span", { text: left }), select]));
-      }
+        const shown = q.left_html ? el("span", { html: q.left_html[i] }) : el("span", { text: left });
+        box.appendChild(el("div", { class: "matching-row" }, [shown, select]));
+      });
     } else if (q.type === "ordering") {
       const list = el("ol", { class: "ordering" });
-      for (const item of q.items) list.appendChild(orderingItem(item, list, function () { changed(0); }));
+      q.items.forEach(function (item, i) {
+        const html = q.items_html ? q.items_html[i] : null;
+        list.appendChild(orderingItem(item, html, list, function () { changed(0); }));
+      });
       box.appendChild(list);
     }
     return box;
   }
 
-  function orderingItem(item, list, changed) {
-    const li = el("li", { "data-item": item }, [el("span", { text: item })]);
+  function orderingItem(item, html, list, changed) {
+    const li = el("li", { "data-item": item }, [html === null ? el("span", { text: item }) : el("span", { html: html })]);
     const up = el("button", { type: "button", "aria-label": "Move up", text: "\u2191" });
     const down = el("button", { type: "button", "aria-label": "Move down", text: "\u2193" });
     up.addEventListener("click", function () {
