@@ -35,7 +35,7 @@ from grader.dbmodels import utc_now
 from grader.errors import DlgradeError
 from quizzes import BANK_DIR, PACKAGE_DIR, QUIZZES_DIR
 from quizzes.bank import Bank, load_bank
-from quizzes.markup import inline_html, to_html
+from quizzes.markup import page_html, page_inline_html, page_text
 from quizzes.quiz import (
     Attempt,
     Paper,
@@ -171,7 +171,7 @@ class QuizService:
             "quiz": {
                 "id": quiz.id,
                 "title": quiz.title,
-                "description_html": to_html(quiz.description) if quiz.description else "",
+                "description_html": page_html(quiz.description) if quiz.description else "",
                 "time_limit_s": quiz.time_allowed_s(student_id),
                 "attempts": quiz.attempts,
                 "feedback": quiz.feedback,
@@ -315,12 +315,17 @@ class QuizService:
 
 
 def _page_paper(paper: Paper) -> dict[str, Any]:
-    """The paper as the page renders it: Markdown and LaTeX turned into HTML, no answers."""
+    """The paper as the page renders it: Markdown into HTML, LaTeX into MathML, no answers."""
     public = paper.public()
     for question in public["questions"]:
-        question["text_html"] = to_html(question.pop("text"))
+        question["text_html"] = page_html(question.pop("text"))
         for choice in question.get("choices", []):
-            choice["html"] = inline_html(choice.pop("text"))
+            choice["html"] = page_inline_html(choice.pop("text"))
+        if "left" in question:  # matching: the left sides as HTML, the right sides as option labels
+            question["left_html"] = [page_inline_html(left) for left in question["left"]]
+            question["option_labels"] = [page_text(option) for option in question["options"]]
+        if "items" in question:  # ordering
+            question["items_html"] = [page_inline_html(item) for item in question["items"]]
     return public
 
 
@@ -330,7 +335,7 @@ def _page_result(result: AttemptResult) -> dict[str, Any]:
         "score": result.score,
         "max_score": result.max_score,
         "items": [
-            {**s.as_dict(), "feedback_html": [to_html(text) for text in s.feedback]} for s in result.scores
+            {**s.as_dict(), "feedback_html": [page_html(text) for text in s.feedback]} for s in result.scores
         ],
     }
 
@@ -430,14 +435,25 @@ def serve(settings: ServerSettings, ip: str = "127.0.0.1", port: int = 8765, pro
     where = f"http://{ip}:{sockets[0].getsockname()[1]}{settings.prefix}"
     mode = "hub service" if settings.hub else "standalone"
     log.warning("dlgrade quiz server on %s (%s, %d process(es))", where, mode, processes or os.cpu_count())
+    parent = os.getpid()
     if processes != 1:
         tornado.process.fork_processes(processes)
 
     async def main() -> None:
         running = start(settings, sockets=sockets)
+        stop = asyncio.Event()
+
+        def stop_if_orphaned() -> None:  # the parent was killed (SIGTERM): do not serve on alone
+            if os.getppid() != parent:
+                stop.set()
+
+        watch = PeriodicCallback(stop_if_orphaned, 1000)
+        if processes != 1:
+            watch.start()
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
+            watch.stop()
             running.stop()
 
     with contextlib.suppress(KeyboardInterrupt):

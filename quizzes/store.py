@@ -45,7 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grader.dbmodels import (
@@ -63,6 +63,7 @@ ATTEMPT_STATUSES = ("open", "submitted", "needs-grading", "graded")
 """An attempt is open, then submitted (not scored yet), then graded or waiting for an essay's grader."""
 
 _START_RETRIES = 8
+_CREATE_TRIES = 5
 
 Grader = Callable[[Attempt], PaperResult]
 """Scores a submitted attempt (the server builds the student's paper and grades it)."""
@@ -247,8 +248,17 @@ class SqlAttemptStore:
             _serialize_sqlite_writes(self._engine)
         self._upsert = _upsert_statement(sqlite.insert if self._sqlite else postgresql.insert)
         try:
-            with self._errors("cannot create the quiz tables"):
-                Base.metadata.create_all(self._engine, tables=list(QUIZ_TABLES))
+            # Several server processes (or graders) may open a new database at once: SQLite says
+            # "locked" and PostgreSQL "already exists" to the loser of the race, which tries again.
+            for attempt in range(_CREATE_TRIES):
+                try:
+                    Base.metadata.create_all(self._engine, tables=list(QUIZ_TABLES))
+                    break
+                except (OperationalError, ProgrammingError):
+                    if attempt == _CREATE_TRIES - 1:
+                        with self._errors("cannot create the quiz tables"):
+                            raise
+                    time.sleep(0.2 * (attempt + 1))
         except BaseException:
             self._engine.dispose()
             raise

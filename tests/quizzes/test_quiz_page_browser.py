@@ -3,7 +3,7 @@
 A student opens their link, answers a single-choice and a numeric question, reloads (answers still
 there, even one typed just before the reload), loses the connection (answers kept and sent when it
 is back), submits and sees the result; the instructor's page shows that student's progress live; a
-3-second quiz closes itself and refuses a late save.
+3-second quiz closes itself and refuses a late save. LaTeX shows as MathML laid out by the browser.
 """
 
 from __future__ import annotations
@@ -109,6 +109,10 @@ def test_a_student_takes_the_quiz_while_the_instructor_watches(browser, server, 
         expect(page.locator("#submitted")).to_be_visible()
         expect(page.locator("#score")).to_contain_text(f"/ {paper.max_points:g}")
         expect(page.locator("#result .feedback").first).to_be_visible()
+        # The feedback's LaTeX is MathML that the browser lays out (no MathJax, no CDN).
+        formula = page.locator('#result .item-result[data-qid="conv-output-size"] .feedback math').first
+        box = formula.bounding_box()
+        assert box is not None and box["width"] > 20 and box["height"] > 5
         expect(row).to_have_attribute("data-status", "graded")
         expect(watch.locator("#summary")).to_contain_text("1 started, 1 submitted")
     finally:
@@ -155,3 +159,50 @@ def test_a_timed_out_quiz_closes_itself_and_refuses_late_saves(browser, server):
     with SqlAttemptStore(server.settings.db_url, "dl101") as store:
         (attempt,) = store.attempts("tick", "cy")
     assert attempt.responses == {"conv-output-size": "9"} and attempt.submitted_at is not None
+
+
+MATHS_QUIZ = """title: Maths
+feedback: immediately
+shuffle_questions: false
+questions:
+  - id: gradcheck-centered
+  - id: lstm-gates
+"""
+
+
+def test_latex_is_laid_out_as_mathml(browser, server):
+    """Inline maths in a question, its choices and matching items is real MathML (a subscript sits
+    lower than its base); a matching answer's maths reads as Unicode in the drop-down."""
+    (server.settings.quizzes_dir / "maths.yaml").write_text(MATHS_QUIZ)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(link(server, "maths", "dee"))
+        page.click("#start")
+        question = page.locator("#question-gradcheck-centered")
+        formula = question.locator(".text math").first
+        box = formula.bounding_box()
+        assert box is not None and box["width"] > 50 and box["height"] > 5
+        assert question.locator("label math").count() >= 2  # the choices' O(epsilon^2), O(epsilon)
+        assert page.locator(".math-source").count() == 0
+        layout = page.evaluate(
+            """() => {
+                const rect = (e) => e.getBoundingClientRect();
+                const sub = document.querySelector("#question-lstm-gates .matching-row msub");
+                const math = sub.closest("math");
+                return {
+                    namespace: math.namespaceURI,
+                    baseBottom: rect(sub.children[0]).bottom,
+                    subBottom: rect(sub.children[1]).bottom,
+                    display: getComputedStyle(math).display,
+                };
+            }"""
+        )
+        assert layout["namespace"] == "http://www.w3.org/1998/Math/MathML"
+        assert layout["subBottom"] > layout["baseBottom"], layout  # the subscript is lowered
+        assert "math" in layout["display"], layout
+        labels = page.locator("#question-lstm-gates select").first.locator("option").all_text_contents()
+        assert "how much of the cell state to expose as a^⟨t⟩" in labels
+        assert not [label for label in labels if "$" in label]
+    finally:
+        context.close()
