@@ -41,6 +41,12 @@ _MAX_SUMMARY = 200
 _MAX_INT_BITS = 10_000
 # Dtypes allowed in arrays and numpy scalars: booleans, integers and real floating point.
 _ALLOWED_KINDS = frozenset("biuf")
+_NPY_MAGIC_1_0 = b"\x93NUMPY\x01\x00"
+# The header numpy writes (version 1.0) for the dtypes above, padded with spaces to a newline.
+_NPY_HEADER = re.compile(
+    rb"\{'descr': '([<|][biuf][1248])', 'fortran_order': (True|False), "
+    rb"'shape': \(((?:[0-9]{1,18}, ?)*(?:[0-9]{1,18})?)\), \} *\n"
+)
 
 
 class PlainDataError(ValueError):
@@ -424,22 +430,35 @@ def dump(
     were created in advance by someone else keeps working. Without arrays, ``arrays.npz`` is
     left empty.
     """
+    write_files(directory, encode_files(obj, limits, strict=strict))
+
+
+def encode_files(
+    obj: object, limits: PlainDataLimits = DEFAULT_LIMITS, *, strict: bool = False
+) -> tuple[bytes, bytes]:
+    """The contents of ``data.json`` and ``arrays.npz`` for obj (``b""`` when it holds no array)."""
     tree, arrays = encode(obj, limits, strict=strict)
     text = json.dumps(tree, allow_nan=False, separators=(",", ":"))
     if len(text) > limits.max_json_bytes:
         raise PlainDataError(f"more than {limits.max_json_bytes} bytes of JSON")
-    _write(directory / DATA_FILE, text.encode("ascii"))
+    if not arrays:
+        return text.encode("ascii"), b""
+    # The same uncompressed archive np.savez writes, built in memory.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    return text.encode("ascii"), buffer.getvalue()
+
+
+def write_files(directory: Path, files: tuple[bytes, bytes]) -> None:
+    """Write what :func:`encode_files` returned into an existing directory, overwriting in place."""
+    data, arrays = files
+    _write(directory / DATA_FILE, data)
     npz = directory / ARRAYS_FILE
-    if arrays:
-        # The same uncompressed archive np.savez writes, built in memory and written at once.
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-            for name, array in arrays.items():
-                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
-        _write(npz, buffer.getvalue())
-    elif npz.exists() and npz.stat().st_size:
-        _write(npz, b"")
+    if arrays or (npz.exists() and npz.stat().st_size):
+        _write(npz, arrays)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -519,13 +538,19 @@ def _load_arrays(data: bytes, limits: PlainDataLimits) -> dict[str, np.ndarray[A
                 raw = archive.read(info)
             except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
                 raise PlainDataError(f"{ARRAYS_FILE}: array {name!r} is invalid ({exc})") from None
-            member = io.BytesIO(raw)
-            dtype, shape, fortran = _read_header(member, name)
+            fast = _fast_header(raw)
+            if fast is None:
+                member = io.BytesIO(raw)
+                dtype, shape, fortran = _read_header(member, name)
+                offset = member.tell()
+            else:
+                dtype, shape, fortran, offset = fast
+            if len(shape) > 32:
+                raise PlainDataError(f"{ARRAYS_FILE}: array {name!r} has an invalid shape")
             nbytes = math.prod(shape) * dtype.itemsize
             if nbytes > budget:
                 raise PlainDataError(f"{ARRAYS_FILE}: more than {limits.max_array_bytes} bytes of arrays")
             budget -= nbytes
-            offset = member.tell()
             if len(raw) - offset != nbytes:
                 raise PlainDataError(
                     f"{ARRAYS_FILE}: array {name!r} is invalid (its data has the wrong size)"
@@ -533,6 +558,25 @@ def _load_arrays(data: bytes, limits: PlainDataLimits) -> dict[str, np.ndarray[A
             flat = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=offset)
             arrays[name] = np.array(flat.reshape(shape, order="F" if fortran else "C"), order="C")
     return arrays
+
+
+def _fast_header(raw: bytes) -> tuple[np.dtype[Any], tuple[int, ...], bool, int] | None:
+    """dtype, shape, Fortran order and data offset of a version 1.0 .npy header exactly as numpy
+    writes it for a boolean, integer or float array; None for anything else (numpy's own parser,
+    which evaluates the header with ``ast.literal_eval``, then decides, at ten times the cost)."""
+    if raw[:8] != _NPY_MAGIC_1_0 or len(raw) < 10:
+        return None
+    end = 10 + int.from_bytes(raw[8:10], "little")
+    match = _NPY_HEADER.fullmatch(raw[10:end])
+    if match is None:
+        return None
+    dims = match[3].decode("ascii").replace(" ", "").rstrip(",")
+    shape = tuple(int(n) for n in dims.split(",")) if dims else ()
+    try:
+        dtype = np.dtype(match[1].decode("ascii"))
+    except TypeError:  # e.g. '<f1': numpy's parser reports it
+        return None
+    return dtype, shape, match[2] == b"True", end
 
 
 def _read_header(member: Any, name: str) -> tuple[np.dtype[Any], tuple[int, ...], bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -407,3 +408,46 @@ def test_the_module_imports_only_the_standard_library_and_numpy():
     import sys
 
     assert imported - {"__future__", "numpy"} <= set(sys.stdlib_module_names)
+
+
+# -- the fast path for .npy headers -------------------------------------------------------------
+
+_DTYPES = st.sampled_from(["<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "|u1", "|b1"])
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@given(hnp.arrays(_DTYPES, hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=4)), st.booleans())
+def test_the_fast_header_reads_what_numpy_writes_as_numpy_does(array, fortran):
+    array = np.asfortranarray(array) if fortran else array
+    raw = _npy(array)
+    fast = plaindata._fast_header(raw)
+    assert fast is not None
+    dtype, shape, fortran_order, offset = fast
+    member = io.BytesIO(raw)
+    assert (dtype, shape, fortran_order) == plaindata._read_header(member, "a0")
+    assert offset == member.tell()
+
+
+def test_headers_off_the_fast_path_go_through_numpys_parser(tmp_path):
+    big_endian = np.arange(6, dtype=">f8").reshape(2, 3)
+    assert plaindata._fast_header(_npy(big_endian)) is None
+    with zipfile.ZipFile(tmp_path / "arrays.npz", "w") as archive:
+        archive.writestr("a0.npy", _npy(big_endian))
+    (tmp_path / "data.json").write_text(json.dumps({"$": "ndarray", "ref": "a0"}))
+    back = load(tmp_path)
+    np.testing.assert_array_equal(back, big_endian)
+
+
+def test_a_fast_header_that_lies_about_the_size_is_refused(tmp_path):
+    raw = bytearray(_npy(np.zeros((2, 3))))
+    raw[raw.index(b"(2, 3)") : raw.index(b"(2, 3)") + 6] = b"(9, 3)"
+    with zipfile.ZipFile(tmp_path / "arrays.npz", "w") as archive:
+        archive.writestr("a0.npy", bytes(raw))
+    (tmp_path / "data.json").write_text(json.dumps({"$": "ndarray", "ref": "a0"}))
+    with pytest.raises(PlainDataError, match="wrong size"):
+        load(tmp_path)

@@ -613,3 +613,20 @@ def test_after_one_call_of_a_function_hangs_its_other_calls_are_not_made():
     assert time.monotonic() - start < 4.0
     assert [result.calls[f"s{i}"].status for i in range(5)] == ["timeout"] * 5
     assert [result.calls[f"f{i}"].value for i in range(3)] == [0, 2, 4]
+
+
+def test_the_arguments_of_a_planned_call_are_encoded_once_and_never_confused(tmp_path):
+    from grader.sandbox import _encoded_arguments
+
+    args, kwargs = (np.arange(6.0).reshape(2, 3),), {}
+    first = _encoded_arguments(CallRequest("c1", "f", args, kwargs))
+    again = _encoded_arguments(CallRequest("c1", "f", args, kwargs))
+    assert again is first  # the same case for the next submission: no second encoding
+    other_args = (np.arange(6.0).reshape(3, 2),)
+    other = _encoded_arguments(CallRequest("c1", "f", other_args, kwargs))
+    assert other is not first and other != first
+    for files, expected in ((first, args), (other, other_args)):
+        plaindata.write_files(tmp_path, files)
+        (back_args, back_kwargs) = plaindata.load(tmp_path)
+        assert back_kwargs == {}
+        np.testing.assert_array_equal(back_args[0], expected[0])
