@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import functools
 import importlib.util
+import itertools
 import os
 import selectors
 import shutil
@@ -469,6 +470,72 @@ def job_memory(uid: int) -> int:
     return total
 
 
+_MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
+_GROUP_PREFIX = "dlgrade-job-"
+
+
+def _memory_group(memory_bytes: int) -> Path | None:
+    """A new cgroup (v1 memory controller) limited to ``memory_bytes``, or None where none can be made
+    (not root, no such controller). The kernel then enforces the job's memory as a whole, however
+    briefly it is exceeded, which polling the processes' memory cannot promise."""
+    if os.geteuid() != 0 or not (_MEMORY_CGROUPS / "tasks").exists():
+        return None
+    _sweep_stale_groups()
+    group = _MEMORY_CGROUPS / f"{_GROUP_PREFIX}{os.getpid()}-{next(_GROUP_COUNTER)}"
+    try:
+        group.mkdir()
+        (group / "memory.limit_in_bytes").write_text(str(memory_bytes))
+    except OSError:
+        with contextlib.suppress(OSError):
+            group.rmdir()
+        return None
+    return group
+
+
+_GROUP_COUNTER = itertools.count()
+
+
+def _oom_killed(group: Path) -> bool:
+    """Whether the kernel killed a process of the group for exceeding its memory limit."""
+    try:
+        for line in (group / "memory.oom_control").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill":
+                return int(value) > 0
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def _remove_group(group: Path) -> None:
+    """Kill what is left in the group and remove it (a group with processes cannot be removed)."""
+    for _ in range(50):
+        try:
+            pids = [int(pid) for pid in (group / "tasks").read_text().split()]
+        except (OSError, ValueError):
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            group.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+@functools.cache
+def _sweep_stale_groups() -> None:
+    """Remove the groups of grader processes that died without cleaning up (once per process)."""
+    with contextlib.suppress(OSError):
+        for entry in _MEMORY_CGROUPS.iterdir():
+            if not entry.name.startswith(_GROUP_PREFIX):
+                continue
+            owner = entry.name[len(_GROUP_PREFIX) :].split("-", 1)[0]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                _remove_group(entry)
+
+
 def run_process(
     command: list[str],
     env: dict[str, str],
@@ -482,8 +549,29 @@ def run_process(
     The output directory is a host directory the job can write: its size is checked a few times
     a second and the job stopped (as "output-limit") beyond disk_bytes. When the job runs as its
     own ``uid``, the memory of all its processes together is checked as often and the job stopped
-    (as "memory") beyond memory_bytes.
+    (as "memory") beyond memory_bytes; as root, a memory cgroup also holds the job to memory_bytes
+    (the kernel kills a process of the job past it, and the job is then stopped as "memory").
     """
+    group = _memory_group(limits.memory_bytes) if uid is not None else None
+    if group is not None:
+        # Joins the group before it becomes the sandbox, so that every process of the job is in it.
+        command = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "tasks"), *command]
+    try:
+        return _drain(command, env, cwd, limits, out, uid, group)
+    finally:
+        if group is not None:
+            _remove_group(group)
+
+
+def _drain(
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path | None,
+    limits: SandboxLimits,
+    out: Path,
+    uid: int | None,
+    group: Path | None,
+) -> Drained:
     keep = max(limits.output_bytes, 1)
     hard_cap = keep * _OUTPUT_KILL_FACTOR
     spawned_at = time.time()
@@ -521,7 +609,9 @@ def run_process(
                 if usage < 0 or usage > limits.disk_bytes:
                     killed_for = "output-limit"
                     break
-                if uid is not None and job_memory(uid) > limits.memory_bytes:
+                if (group is not None and _oom_killed(group)) or (
+                    uid is not None and job_memory(uid) > limits.memory_bytes
+                ):
                     killed_for = "memory"
                     break
             if exited_at is None and process.poll() is not None:
@@ -544,6 +634,8 @@ def run_process(
             if total > hard_cap:
                 killed_for = "output-limit"
                 break
+    if not killed_for and group is not None and _oom_killed(group):
+        killed_for = "memory"  # a process of the job was killed between two checks
     _kill_group(process.pid)
     process.stdout.close()
     try:
