@@ -259,8 +259,9 @@ _RAISING_FUNCTION = (
 # cell raises (NameError: A is not defined at top level).
 _TOP_LEVEL_NAME_ERROR = "\n\n# trying it out\nZ, cache = linear_forward(A, W, b)\nprint(Z.shape)\n"
 
-# A student-added first cell importing a package the course does not provide.
-_TOP_LEVEL_IMPORT_ERROR = "import tensorflow as tf  # to compare with Keras\n"
+# A student-added first cell importing a package the course does not provide (TensorFlow itself
+# is in the environment since the TensorFlow weeks).
+_TOP_LEVEL_IMPORT_ERROR = "import tensorflow_addons as tfa  # to compare with Keras\n"
 
 # An infinite loop in a graded function: the loop index never advances.
 _LOOPING_FUNCTION = (
