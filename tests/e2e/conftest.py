@@ -38,13 +38,7 @@ from grader.hub import (
 )
 from tests.deploy.conftest import ACCOUNT_PREFIX, remove_account
 from tests.grader.helpers_course import invoke
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail under CI=true: CI must run the hub."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true requires the hub test's services: {reason}", pytrace=False)
-    pytest.skip(reason)
+from tests.services import unavailable
 
 
 def quiz_serve_available() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -13,7 +14,6 @@ from grader.cases.keras_cnn import ModelError, describe_layers, rebuild
 from grader.plaindata import MODEL_KEY, from_framework
 from reference import keras_cnn as ref
 
-keras = pytest.importorskip("keras")
 layers = keras.layers
 
 

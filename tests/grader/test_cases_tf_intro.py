@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from grader import plaindata
 from grader.cases import get_check
 from grader.cases.tf_intro import checks
 from reference import tf_intro as ref
-
-tf = pytest.importorskip("tensorflow")
 
 SEEDS = (0, 1, 7)
 

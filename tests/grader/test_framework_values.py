@@ -7,16 +7,15 @@ import json
 import textwrap
 from dataclasses import replace
 
+import keras
 import numpy as np
-import pytest
+import tensorflow as tf
 
 from grader import plaindata
 from grader.hidden import run_check
 from grader.plaindata import MODEL_KEY, from_framework
 from grader.sandbox import CallRequest, CodeCell, SandboxLimits, execute, sandbox_available
-
-tf = pytest.importorskip("tensorflow")
-keras = pytest.importorskip("keras")
+from tests.services import unavailable
 
 
 def test_tensors_and_variables_become_arrays():
@@ -86,8 +85,9 @@ def test_in_process_checks_see_the_same_plain_data():
     assert report.passed, report.feedback()
 
 
-@pytest.mark.skipif(not sandbox_available(), reason="bubblewrap is not available")
 def test_the_sandbox_runner_converts_tensors_and_models():
+    if not sandbox_available():
+        unavailable("bubblewrap is not available")
     source = textwrap.dedent(
         """
         import tensorflow as tf

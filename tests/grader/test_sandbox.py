@@ -25,6 +25,7 @@ from grader.sandbox import (
     execute,
     sandbox_available,
 )
+from tests.services import unavailable
 
 LIMITS = SandboxLimits(
     wall_seconds=15.0,
@@ -638,7 +639,7 @@ def test_the_arguments_of_a_planned_call_are_encoded_once_and_never_confused(tmp
 def test_as_root_the_jobs_memory_as_a_whole_is_held_by_the_kernel_however_briefly_exceeded():
     groups = Path("/sys/fs/cgroup/memory")
     if os.geteuid() != 0 or not (groups / "tasks").exists():
-        pytest.skip("needs root and cgroup v1's memory controller (as on the grading machines and CI)")
+        unavailable("needs root and cgroup v1's memory controller (as on the grading machines and CI)")
     # Three children each write 120 MB, say so, and exit at once when told: the job holds 360 MB
     # (limit 256 MB) for milliseconds only, far less than the interval at which memory is polled.
     burst = textwrap.dedent(

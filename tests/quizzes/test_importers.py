@@ -40,6 +40,7 @@ from quizzes.quiz import find_quiz
 from quizzes.schema import MatchingAnswer, OrderingAnswer, Question
 from quizzes.scoring import numeric_bounds
 from quizzes.variants import fixed_variant
+from tests.services import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,20 +83,14 @@ try {
 """
 
 
-def _missing(why: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true requires the independent GIFT parser: {why}", pytrace=False)
-    pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def gift_pegjs() -> Path:
     node = shutil.which("node")
     if node is None:
-        _missing("node is not installed")
+        unavailable("node is not installed")
     package = Path(os.environ.get("DLGRADE_GIFT_PEGJS", REPO / ".cache/node/node_modules/gift-pegjs"))
     if not (package / "package.json").is_file():
-        _missing(
+        unavailable(
             f"gift-pegjs is not installed at {package} (npm install --prefix .cache/node gift-pegjs@1.0.2)"
         )
     return package
