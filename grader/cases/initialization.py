@@ -57,52 +57,39 @@ def layers_dims_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _initializer(function: str, description: str) -> CheckDef:
+    """The check of one initializer: it takes ``layers_dims`` and returns the parameters."""
+    return CheckDef(
+        name=f"initialization.{function}",
+        function=function,
+        reference=getattr(init, function),
+        description=description,
+        make_cases=layers_dims_cases,
+        args=("layers_dims",),
+        output="parameters",
+    )
+
+
 def checks() -> list[CheckDef]:
     """The hidden checks of the initialization assignment, in the notebook's order."""
     return [
-        CheckDef(
-            name="initialization.initialize_parameters_zeros",
-            function="initialize_parameters_zeros",
-            reference=init.initialize_parameters_zeros,
-            description="every W (n_l, n_{l-1}) and b (n_l, 1) zero, for several depths",
-            make_cases=layers_dims_cases,
-            args=("layers_dims",),
-            output="parameters",
+        _initializer(
+            "initialize_parameters_zeros", "every W (n_l, n_{l-1}) and b (n_l, 1) zero, for several depths"
         ),
-        CheckDef(
-            name="initialization.initialize_parameters_random",
-            function="initialize_parameters_random",
-            reference=init.initialize_parameters_random,
-            description="seed 3, W = randn * 10 layer by layer, zero biases, for several depths",
-            make_cases=layers_dims_cases,
-            args=("layers_dims",),
-            output="parameters",
+        _initializer(
+            "initialize_parameters_random",
+            "seed 3, W = randn * 10 layer by layer, zero biases, for several depths",
         ),
-        CheckDef(
-            name="initialization.initialize_parameters_he",
-            function="initialize_parameters_he",
-            reference=init.initialize_parameters_he,
-            description="seed 3, W = randn * sqrt(2 / n_{l-1}), zero biases, for several depths",
-            make_cases=layers_dims_cases,
-            args=("layers_dims",),
-            output="parameters",
+        _initializer(
+            "initialize_parameters_he",
+            "seed 3, W = randn * sqrt(2 / n_{l-1}), zero biases, for several depths",
         ),
-        CheckDef(
-            name="initialization.initialize_parameters_xavier",
-            function="initialize_parameters_xavier",
-            reference=init.initialize_parameters_xavier,
-            description="seed 3, W = randn * sqrt(1 / n_{l-1}), zero biases, for several depths",
-            make_cases=layers_dims_cases,
-            args=("layers_dims",),
-            output="parameters",
+        _initializer(
+            "initialize_parameters_xavier",
+            "seed 3, W = randn * sqrt(1 / n_{l-1}), zero biases, for several depths",
         ),
-        CheckDef(
-            name="initialization.initialize_parameters_glorot",
-            function="initialize_parameters_glorot",
-            reference=init.initialize_parameters_glorot,
-            description="seed 3, W = randn * sqrt(2 / (n_{l-1} + n_l)), zero biases, for several depths",
-            make_cases=layers_dims_cases,
-            args=("layers_dims",),
-            output="parameters",
+        _initializer(
+            "initialize_parameters_glorot",
+            "seed 3, W = randn * sqrt(2 / (n_{l-1} + n_l)), zero biases, for several depths",
         ),
     ]
