@@ -70,7 +70,7 @@ def _network(rng: np.random.Generator, dims: Sequence[int]) -> Params:
     return parameters
 
 
-def _labels(rng: np.random.Generator, m: int, *, as_int: bool = False) -> AnyArray:
+def binary_labels(rng: np.random.Generator, m: int, *, as_int: bool = False) -> AnyArray:
     """Y (1, m) of 0/1 with both labels present when m >= 2."""
     Y = rng.integers(0, 2, size=(1, m))
     if m >= 2:
@@ -205,20 +205,19 @@ def compute_cost_cases(rng: np.random.Generator) -> list[Case]:
     """Cross-entropy of (AL, Y) with one or many examples, one-class batches and integer labels."""
     cases = []
     m = _size(rng, 4, 12)
-    cases.append(Case("balanced labels", (rng.uniform(0.05, 0.95, (1, m)), _labels(rng, m))))
-    cases.append(Case("single example", (rng.uniform(0.05, 0.95, (1, 1)), _labels(rng, 1))))
+    cases.append(Case("balanced labels", (rng.uniform(0.05, 0.95, (1, m)), binary_labels(rng, m))))
+    cases.append(Case("single example", (rng.uniform(0.05, 0.95, (1, 1)), binary_labels(rng, 1))))
     m = _size(rng, 3, 9)
     cases.append(Case("all labels 1", (rng.uniform(0.05, 0.95, (1, m)), np.ones((1, m)))))
     m = _size(rng, 3, 9)
     cases.append(Case("all labels 0", (rng.uniform(0.05, 0.95, (1, m)), np.zeros((1, m)))))
     m = _size(rng, 5, 10)
-    Y = _labels(rng, m)
+    Y = binary_labels(rng, m)
     confident: Array = np.where(Y == 1, rng.uniform(0.9, 0.99, (1, m)), rng.uniform(0.01, 0.1, (1, m)))
     cases.append(Case("confident predictions", (confident, Y)))
     m = _size(rng, 30, 60)
-    cases.append(
-        Case("integer labels, larger batch", (rng.uniform(0.05, 0.95, (1, m)), _labels(rng, m, as_int=True)))
-    )
+    AL = rng.uniform(0.05, 0.95, (1, m))
+    cases.append(Case("integer labels, larger batch", (AL, binary_labels(rng, m, as_int=True))))
     return cases
 
 
@@ -281,7 +280,7 @@ def L_model_backward_cases(rng: np.random.Generator) -> list[Case]:
         dims = _hidden_dims(rng, _size(rng, 2, 8), hidden_layers)
         X = rng.standard_normal((dims[0], m))
         AL, caches = dn.L_model_forward(X, _network(rng, dims))
-        cases.append(Case(family, (AL, _labels(rng, m, as_int=int_labels), caches)))
+        cases.append(Case(family, (AL, binary_labels(rng, m, as_int=int_labels), caches)))
     return cases
 
 

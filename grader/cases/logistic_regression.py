@@ -20,9 +20,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from grader.cases.checkdef import Case, CheckDef
+from grader.cases.deep_network import binary_labels
 from grader.compare import Verdict, compare
 from reference import logistic_regression as lr
-from reference.arraytypes import AnyArray, Array
+from reference.arraytypes import Array
 
 _PUBLIC_DIM = 2
 """The dimension of the notebook's public example of initialize_with_zeros: never drawn."""
@@ -42,15 +43,6 @@ def _column_weights(rng: np.random.Generator, n: int) -> Array:
     """w (n, 1) scaled by 1/sqrt(n), so that w.T X stays in the sigmoid's useful range."""
     w: Array = rng.standard_normal((n, 1)) / np.sqrt(n)
     return w
-
-
-def _labels(rng: np.random.Generator, m: int, *, as_int: bool = False) -> AnyArray:
-    """Y (1, m) of 0/1 with both labels present when m >= 2."""
-    Y = rng.integers(0, 2, size=(1, m))
-    if m >= 2:
-        Y[0, 0], Y[0, 1] = 0, 1
-        Y = Y[:, rng.permutation(m)]
-    return Y if as_int else Y.astype(np.float64)
 
 
 def _separable(rng: np.random.Generator, n: int, m_train: int, m_test: int = 0) -> tuple[Array, ...]:
@@ -125,11 +117,12 @@ def propagate_cases(rng: np.random.Generator) -> list[Case]:
         if n == m:
             m += 1
         X = rng.standard_normal((n, m))
-        cases.append(Case(family, (_column_weights(rng, n), float(rng.normal(0.0, 0.5)), X, _labels(rng, m))))
+        w, b = _column_weights(rng, n), float(rng.normal(0.0, 0.5))
+        cases.append(Case(family, (w, b, X, binary_labels(rng, m))))
     n = _size(rng, 2, 6)
     m = _size(rng, 3, 10, avoid=(n,))
     X = rng.standard_normal((n, m))
-    cases.append(Case("zero weights and bias", (np.zeros((n, 1)), 0.0, X, _labels(rng, m))))
+    cases.append(Case("zero weights and bias", (np.zeros((n, 1)), 0.0, X, binary_labels(rng, m))))
     n = _size(rng, 2, 6)
     m = _size(rng, 3, 10, avoid=(n,))
     X = rng.standard_normal((n, m))
@@ -142,7 +135,7 @@ def propagate_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(
         Case(
             "integer labels",
-            (_column_weights(rng, n), float(rng.normal(0.0, 0.5)), X, _labels(rng, m, as_int=True)),
+            (_column_weights(rng, n), float(rng.normal(0.0, 0.5)), X, binary_labels(rng, m, as_int=True)),
         )
     )
     return cases
@@ -246,7 +239,7 @@ def _lecture_cases(rng: np.random.Generator) -> list[Case]:
         return weights, inputs
 
     def targets(m: int) -> Array:
-        t: Array = _labels(rng, m)[0]
+        t: Array = binary_labels(rng, m)[0]
         return t
 
     cases = []
