@@ -97,31 +97,29 @@ def _labels_1d(Y: Array) -> Array:
     return flat
 
 
-def forward_n_cases(rng: np.random.Generator) -> list[Case]:
-    """(X, Y, parameters) on five kinds of net, one with the course's 1-D labels."""
-    cases = []
+def _net_problems(rng: np.random.Generator) -> list[tuple[str, Array, Array, Params]]:
+    """(family, X, Y, parameters) for five kinds of net, one with the course's 1-D labels."""
+    problems = []
     for family in ("course layout", "typical net", "single example", "1-D labels", "larger batch"):
         n_x, n_1, n_2, m = _net_sizes(rng, family)
         if family == "larger batch":
             m = _size(rng, 30, 60)
         X, Y, parameters = problem(rng, n_x, n_1, n_2, m)
-        cases.append(Case(family, (X, _labels_1d(Y) if family == "1-D labels" else Y, parameters)))
-    return cases
+        problems.append((family, X, _labels_1d(Y) if family == "1-D labels" else Y, parameters))
+    return problems
+
+
+def forward_n_cases(rng: np.random.Generator) -> list[Case]:
+    """(X, Y, parameters) on five kinds of net, one with the course's 1-D labels."""
+    return [Case(family, (X, Y, parameters)) for family, X, Y, parameters in _net_problems(rng)]
 
 
 def backward_n_cases(rng: np.random.Generator) -> list[Case]:
     """(X, Y, cache) with the cache of a reference ``forward_propagation_n``."""
-    cases = []
-    for family in ("course layout", "typical net", "single example", "1-D labels", "larger batch"):
-        n_x, n_1, n_2, m = _net_sizes(rng, family)
-        if family == "larger batch":
-            m = _size(rng, 30, 60)
-        X, Y, parameters = problem(rng, n_x, n_1, n_2, m)
-        if family == "1-D labels":
-            Y = _labels_1d(Y)
-        _, cache = gc.forward_propagation_n(X, Y, parameters)
-        cases.append(Case(family, (X, Y, cache)))
-    return cases
+    return [
+        Case(family, (X, Y, gc.forward_propagation_n(X, Y, parameters)[1]))
+        for family, X, Y, parameters in _net_problems(rng)
+    ]
 
 
 def _gradient_check_n_case(rng: np.random.Generator, family: str) -> Case:
