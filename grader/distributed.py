@@ -286,7 +286,7 @@ def run_on_dask(
             on_result(failed_result(plan_, submission, WorkerLostError(_lost_message(error))))
         elif future.status == "cancelled" and client.status != "running":
             raise ClusterError(settings.address, f"lost the connection to the scheduler; {_RERUN}")
-        elif run.plan_lost(generation):
+        elif run.plan_lost(generation, patience=_PLAN_NEWS_SECONDS if future.status == "cancelled" else 0.0):
             # Every worker holding the plan died with it (its dependents are cancelled then):
             # scatter it again and retry this task.
             completed.add(run.submit(submission, 0))
@@ -296,6 +296,10 @@ def run_on_dask(
             reason = error if error is not None else RuntimeError(f"the Dask task ended as {future.status}")
             on_result(failed_result(plan_, submission, reason))
         future.release()
+
+
+# How long a cancelled task waits to learn whether the plan it needed was lost with its workers.
+_PLAN_NEWS_SECONDS = 5.0
 
 
 class _DaskRun:
@@ -340,13 +344,22 @@ class _DaskRun:
         self.tasks[future.key] = (submission, self.generation)
         return future
 
-    def plan_lost(self, generation: int) -> bool:
-        """Whether a task of ``generation`` failed for want of the plan; scatters it anew if so."""
+    def plan_lost(self, generation: int, patience: float = 0.0) -> bool:
+        """Whether a task of ``generation`` failed for want of the plan; scatters it anew if so.
+
+        The scheduler forgets scattered data that no worker holds any more, and the plan's future
+        says so; that news may come after the news of the cancelled tasks that needed it, so wait
+        up to ``patience`` seconds for it.
+        """
         if generation < self.generation:
             return True
-        # The scheduler forgets scattered data that no worker holds any more; the future says so.
-        if self.plan_future.status == "finished" or self.generation > self.settings.retries:
+        if self.generation > self.settings.retries:
             return False
+        deadline = time.monotonic() + patience
+        while self.plan_future.status == "finished":
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
         self.plan_future = self.client.scatter(self.plan, broadcast=True, hash=False)
         self.generation += 1
         return True

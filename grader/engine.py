@@ -26,6 +26,7 @@ from grader.hidden import parse_checks
 from grader.notebook import NotebookError, SourceNotebook, load_source, read_notebook, reconcile
 from grader.records import AssignmentSpec, CaseResult, GradeCellResult, SubmissionResult, SubmissionStatus
 from grader.sandbox import CallOutcome, CallRequest, ExecutionResult, SandboxLimits, execute
+from grader.sandbox_warm import preload_modules
 
 MESSAGE_LIMIT = 400
 
@@ -65,6 +66,8 @@ class GradingPlan:
     spec: AssignmentSpec
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     """The assignment's budgets (its metadata), or the defaults when it has none."""
+    preload: tuple[str, ...] = ()
+    """Modules the source notebooks import, loaded once per sandbox slot (grader/sandbox_warm.py)."""
 
     def cells_of(self, notebook: str) -> list[PlannedCell]:
         """The planned graded cells of one notebook, in order."""
@@ -147,7 +150,13 @@ def plan(course: Course, assignment: str, seed: int | None = None) -> GradingPla
     spec = AssignmentSpec(assignment, tuple(s.spec for s in sources.values()), course.duedate(assignment))
     meta = course.metadata(assignment)
     limits = meta.limits() if meta is not None else SandboxLimits()
-    return GradingPlan(assignment, run_seed, sources, tuple(cells), spec, limits)
+    preload = preload_modules(
+        str(cell.source)
+        for source in sources.values()
+        for cell in source.nb.cells
+        if cell.cell_type == "code"
+    )
+    return GradingPlan(assignment, run_seed, sources, tuple(cells), spec, limits, preload)
 
 
 def _stable_int(text: str) -> int:
@@ -253,7 +262,14 @@ def grade_submission(
             for cell in planned_cells
             for case in cell.cases
         ]
-        result = execute(reconciled.cells, requests, limits=limits, sandboxed=options.sandboxed, slot=slot)
+        result = execute(
+            reconciled.cells,
+            requests,
+            limits=limits,
+            sandboxed=options.sandboxed,
+            slot=slot,
+            preload=plan_.preload,
+        )
         executions.append(result)
         for cell in planned_cells:
             found = tuple(_score_case(c, result.calls.get(c.call_id), limits) for c in cell.cases)

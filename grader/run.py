@@ -27,6 +27,8 @@ from grader.engine import GradeOptions, GradingPlan, plan, run_parallel, submiss
 from grader.gradebook import GradebookWriter
 from grader.records import SubmissionResult
 from grader.sandbox import SandboxUnavailableError, sandbox_available, sandbox_problem
+from grader.sandbox_process import slot_uid
+from grader.sandbox_warm import prewarm
 from grader.schedule import slow_first
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ def _backend(
     if cluster is None:
         if options.sandboxed and not sandbox_available():
             raise SandboxUnavailableError(sandbox_problem() or "unknown problem")
+        if options.sandboxed:  # while the gradebook opens
+            prewarm(range(max(1, options.workers)), slot_uid, plan_.preload)
         yield run_parallel, options.workers
         return
     from grader.distributed import connect, prepare, run_on_dask

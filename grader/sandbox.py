@@ -31,7 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from grader import plaindata
+from grader import plaindata, sandbox_warm
 from grader.sandbox_process import (
     DEFAULT_LIMITS,
     MAX_SLOTS,
@@ -51,6 +51,7 @@ from grader.sandbox_process import (
     sandbox_problem,
     unsafe_command,
 )
+from grader.sandbox_warm import ZYGOTE_PREFIX
 
 __all__ = [
     "MAX_SLOTS",
@@ -469,13 +470,16 @@ def execute(
     files: Mapping[str, Path] = _NO_FILES,
     sandboxed: bool = True,
     slot: int = 0,
+    preload: Sequence[str] = (),
 ) -> ExecutionResult:
     """Run cells in order in one fresh process, then each call; the outcome of every one.
 
     ``files`` maps names relative to the job's home directory to host files or directories
     made available read-only. ``slot`` picks the unprivileged uid when running as root (one
     slot per parallel worker). With ``sandboxed=False`` the job is a plain subprocess under the
-    same resource limits, as the current user (for --unsafe-no-sandbox).
+    same resource limits, as the current user (for --unsafe-no-sandbox). ``preload`` names
+    modules worth importing once per slot rather than once per job (see grader/sandbox_warm.py);
+    a job sees no difference but the time it saves.
 
     Never raises for anything the submission does. Raises SandboxUnavailableError when
     sandboxed and bubblewrap cannot run, and ValueError for invalid requests (call ids,
@@ -494,35 +498,73 @@ def execute(
         # against this job's process limit.
         end_processes_of(SLOT_UID_BASE + slot)
     _sweep_stale_jobs()
-    root = Path(tempfile.mkdtemp(prefix=f"{_JOB_PREFIX}{os.getpid()}-", dir=job_parent()))
     try:
         owner = SLOT_UID_BASE + slot if lock is not None else None
+        if owner is not None:
+            zygote = sandbox_warm.zygote_for(slot, owner, files, tuple(preload))
+            if zygote is not None:
+                warm = _run_warm(zygote, cells, calls, limits, owner, wall_started)
+                if warm is not None:
+                    return warm
+        root = Path(tempfile.mkdtemp(prefix=f"{_JOB_PREFIX}{os.getpid()}-", dir=job_parent()))
+        try:
+            _prepare(root, cells, calls, limits, owner)
+            if sandboxed:
+                command = bwrap_command(root, files, limits, slot)
+                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+                drained = run_process(command, env, None, limits, root / "out", owner)
+                if owner is not None:
+                    end_processes_of(owner)
+            else:
+                command, env, home = unsafe_command(root, files)
+                drained = run_process(command, env, home, limits, root / "out")
+            return _read_results(root, cells, calls, limits, drained, wall_started)
+        finally:
+            shutil.rmtree(root, onerror=_force_remove)
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _run_warm(
+    zygote: sandbox_warm.Zygote,
+    cells: Sequence[CodeCell],
+    calls: Sequence[CallRequest],
+    limits: SandboxLimits,
+    owner: int,
+    wall_started: float,
+) -> ExecutionResult | None:
+    """The job run as a fork of the slot's zygote, or None when the zygote failed (it is
+    replaced, and the job runs cold: nothing of this attempt is kept)."""
+    root = Path(tempfile.mkdtemp(prefix=f"{_JOB_PREFIX}{os.getpid()}-", dir=zygote.spool))
+    try:
+        root.chmod(0o755)
         _prepare(root, cells, calls, limits, owner)
-        if sandboxed:
-            command = bwrap_command(root, files, limits, slot)
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-            drained = run_process(command, env, None, limits, root / "out", owner)
-            if owner is not None:
-                end_processes_of(owner)
-        else:
-            command, env, home = unsafe_command(root, files)
-            drained = run_process(command, env, home, limits, root / "out")
+        try:
+            drained = zygote.run(root, limits)
+        except (sandbox_warm.WarmUnavailableError, OSError, ValueError):
+            end_processes_of(owner)
+            sandbox_warm.discard(zygote)
+            return None
+        end_processes_of(owner)
         return _read_results(root, cells, calls, limits, drained, wall_started)
     finally:
         shutil.rmtree(root, onerror=_force_remove)
-        if lock is not None:
-            os.close(lock)
 
 
 @functools.cache
 def _sweep_stale_jobs() -> None:
     """Remove the job directories of grader processes that died without cleaning up (once).
 
-    A grader killed with SIGKILL leaves its jobs' directories behind, and in /dev/shm they hold
-    memory until someone removes them. Names carry the creating process's id.
+    A grader killed with SIGKILL leaves its jobs' directories (and its zygotes', whose zygotes end
+    with it) behind, and in /dev/shm they hold memory until someone removes them. Names carry the
+    creating process's id.
     """
-    for entry in Path(job_parent()).glob(f"{_JOB_PREFIX}*-*"):
-        pid_text = entry.name[len(_JOB_PREFIX) :].split("-", 1)[0]
+    entries = [
+        (p, entry) for p in (_JOB_PREFIX, ZYGOTE_PREFIX) for entry in Path(job_parent()).glob(f"{p}*-*")
+    ]
+    for prefix, entry in entries:
+        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
         if not pid_text.isdigit() or int(pid_text) == os.getpid():
             continue
         try:

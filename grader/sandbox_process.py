@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from grader.allocator import TUNABLES
 from grader.errors import DlgradeError
@@ -42,7 +42,7 @@ SLOT_UID_BASE = 60000
 MAX_SLOTS = 5000
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-_RUNNER_FILES = ("sandbox_runner.py", "plaindata.py")
+_RUNNER_FILES = ("sandbox_runner.py", "plaindata.py", "sandbox_zygote.py")
 _RUNNER_DIR = "/opt/dlgrade"
 _HOME = "/home/student"
 _VENV = "/venv"
@@ -331,10 +331,16 @@ def _etc_files(root: Path, uid: int) -> list[str]:
     return args
 
 
-def bwrap_command(root: Path, files: Mapping[str, Path], limits: SandboxLimits, slot: int) -> list[str]:
+def slot_uid(slot: int) -> int:
+    """The uid a job of this slot runs as."""
+    return SLOT_UID_BASE + slot if is_root() else 65534
+
+
+def _base_command(root: Path, uid: int) -> list[str]:
+    """What every sandbox has: the read-only system and Python, /etc, the runner, no network,
+    its own pid, IPC and UTS namespaces, and the job's environment."""
     python = _python_layout()
     bwrap = shutil.which("bwrap") or "bwrap"
-    uid = SLOT_UID_BASE + slot if is_root() else 65534
     args = [bwrap, *_system_mounts(), "--proc", "/proc", "--dev", "/dev"]
     made = {"/usr", "/proc", "/dev"}
     # bwrap creates missing mount points as 0700 root dirs; the job's uid must traverse them.
@@ -350,7 +356,31 @@ def bwrap_command(root: Path, files: Mapping[str, Path], limits: SandboxLimits, 
     for emptied in python.emptied:
         args += ["--ro-bind", "/dev/null", emptied]
     args += ["--perms", "0755", "--dir", "/etc", *_etc_files(root, uid)]
-    args += ["--perms", "1777", "--size", str(max(limits.disk_bytes // 4, 1024**2)), "--tmpfs", "/tmp"]
+    args += ["--perms", "0755", "--dir", _RUNNER_DIR]
+    for name in _RUNNER_FILES:
+        args += ["--ro-bind", str(_PACKAGE_DIR / name), f"{_RUNNER_DIR}/{name}"]
+    args += [
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--hostname",
+        "sandbox",
+        "--unshare-cgroup-try",
+        "--new-session",
+        "--clearenv",
+    ]
+    path = f"{_VENV}/bin:/usr/local/bin:/usr/bin:/bin"
+    for key, value in _environment(_HOME, "/tmp", path).items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def bwrap_command(root: Path, files: Mapping[str, Path], limits: SandboxLimits, slot: int) -> list[str]:
+    """One job in a sandbox of its own: a fresh interpreter running the runner on root/job."""
+    uid = slot_uid(slot)
+    args = _base_command(root, uid)
+    args += ["--perms", "1777", "--size", str(tmp_bytes(limits)), "--tmpfs", "/tmp"]
     args += ["--perms", "0755", "--dir", "/home"]
     args += ["--perms", "0777", "--size", str(limits.disk_bytes), "--tmpfs", _HOME]
     created: set[str] = set()
@@ -361,27 +391,8 @@ def bwrap_command(root: Path, files: Mapping[str, Path], limits: SandboxLimits, 
                 args += ["--perms", "0777", "--dir", parent]
                 created.add(parent)
         args += ["--ro-bind", str(Path(source).resolve()), target]
-    args += ["--perms", "0755", "--dir", _RUNNER_DIR]
-    for name in _RUNNER_FILES:
-        args += ["--ro-bind", str(_PACKAGE_DIR / name), f"{_RUNNER_DIR}/{name}"]
     args += ["--ro-bind", str(root / "job"), "/job", "--bind", str(root / "out"), "/out"]
-    args += [
-        "--chdir",
-        _HOME,
-        "--unshare-net",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-uts",
-        "--hostname",
-        "sandbox",
-        "--unshare-cgroup-try",
-        "--die-with-parent",
-        "--new-session",
-        "--clearenv",
-    ]
-    path = f"{_VENV}/bin:/usr/local/bin:/usr/bin:/bin"
-    for key, value in _environment(_HOME, "/tmp", path).items():
-        args += ["--setenv", key, value]
+    args += ["--chdir", _HOME, "--die-with-parent"]
     if is_root():
         setpriv = shutil.which("setpriv") or "setpriv"
         args += [
@@ -395,7 +406,37 @@ def bwrap_command(root: Path, files: Mapping[str, Path], limits: SandboxLimits, 
         ]
     else:
         args[1:1] = ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--disable-userns"]
-    return [*args, python.executable, "-B", f"{_RUNNER_DIR}/sandbox_runner.py", "/job", "/out"]
+    return [*args, _python_layout().executable, "-B", f"{_RUNNER_DIR}/sandbox_runner.py", "/job", "/out"]
+
+
+# What the zygote of warm jobs keeps to build each job's view and drop to the slot's uid.
+ZYGOTE_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL")
+
+
+def zygote_command(
+    root: Path, files: Mapping[str, Path], slot: int, control_fd: int, preload: tuple[str, ...]
+) -> list[str]:
+    """The sandbox of a slot's zygote (grader/sandbox_zygote.py), as root with a few capabilities.
+
+    Job directories appear under /spool (root/spool) and the job's files under /data; each job
+    child mounts its own /tmp and home over the empty ones here and detaches both. Root only.
+    """
+    uid = slot_uid(slot)
+    args = _base_command(root, uid)
+    args += ["--perms", "1777", "--dir", "/tmp", "--perms", "0755", "--dir", "/home", "--dir", _HOME]
+    args += ["--dir", "/job", "--dir", "/out", "--bind", str(root / "spool"), "/spool"]
+    for name, source in sorted(files.items()):
+        args += ["--ro-bind", str(Path(source).resolve()), f"/data/{Path(name).as_posix()}"]
+    args += ["--chdir", "/", "--cap-drop", "ALL"]
+    for capability in ZYGOTE_CAPABILITIES:
+        args += ["--cap-add", capability]
+    zygote = f"{_RUNNER_DIR}/sandbox_zygote.py"
+    return [*args, _python_layout().executable, "-B", zygote, str(control_fd), str(uid), *preload]
+
+
+def tmp_bytes(limits: SandboxLimits) -> int:
+    """The size of a job's /tmp (its home directory gets limits.disk_bytes)."""
+    return max(limits.disk_bytes // 4, 1024**2)
 
 
 def unsafe_command(root: Path, files: Mapping[str, Path]) -> tuple[list[str], dict[str, str], Path]:
@@ -423,11 +464,6 @@ class Drained:
     returncode: int | None
     killed_for: Literal["", "timeout", "output-limit", "memory"]
     spawned_at: float
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
 
 
 def _disk_usage(directory: Path, max_entries: int) -> int:
@@ -474,7 +510,7 @@ _MEMORY_CGROUPS = Path("/sys/fs/cgroup/memory")
 _GROUP_PREFIX = "dlgrade-job-"
 
 
-def _memory_group(memory_bytes: int) -> Path | None:
+def memory_group(memory_bytes: int) -> Path | None:
     """A new cgroup (v1 memory controller) limited to ``memory_bytes``, or None where none can be made
     (not root, no such controller). The kernel then enforces the job's memory as a whole, however
     briefly it is exceeded, which polling the processes' memory cannot promise."""
@@ -507,7 +543,7 @@ def _oom_killed(group: Path) -> bool:
     return False
 
 
-def _remove_group(group: Path) -> None:
+def remove_group(group: Path) -> None:
     """Kill what is left in the group and remove it (a group with processes cannot be removed)."""
     for _ in range(50):
         try:
@@ -533,7 +569,55 @@ def _sweep_stale_groups() -> None:
                 continue
             owner = entry.name[len(_GROUP_PREFIX) :].split("-", 1)[0]
             if owner.isdigit() and not Path(f"/proc/{owner}").exists():
-                _remove_group(entry)
+                remove_group(entry)
+
+
+class JobProcess(Protocol):
+    """A running job as the watcher sees it: its output pipe, whether it ended, how to stop it."""
+
+    output_fd: int
+
+    def poll(self) -> int | None:
+        """The exit code once the job's main process has ended (negative: killed by a signal)."""
+
+    def kill(self) -> None:
+        """Kill every process of the job."""
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, waiting at most timeout seconds for the job to end after kill()."""
+
+
+class _Spawned:
+    """A job that is a child process of this one (and its process group)."""
+
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path | None) -> None:
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,  # its own process group, killed as a whole
+            close_fds=True,
+        )
+        assert self.process.stdout is not None
+        self.output_fd = self.process.stdout.fileno()
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL was sent
+            return None
 
 
 def run_process(
@@ -544,51 +628,41 @@ def run_process(
     out: Path,
     uid: int | None = None,
 ) -> Drained:
-    """Run command, keeping the last output_bytes of its output, within the wall-clock limit.
-
-    The output directory is a host directory the job can write: its size is checked a few times
-    a second and the job stopped (as "output-limit") beyond disk_bytes. When the job runs as its
-    own ``uid``, the memory of all its processes together is checked as often and the job stopped
-    (as "memory") beyond memory_bytes; as root, a memory cgroup also holds the job to memory_bytes
-    (the kernel kills a process of the job past it, and the job is then stopped as "memory").
-    """
-    group = _memory_group(limits.memory_bytes) if uid is not None else None
+    """Run command, keeping the last output_bytes of its output, within the wall-clock limit
+    (see watch), in a memory cgroup of its own when this process is root and ``uid`` is given."""
+    group = memory_group(limits.memory_bytes) if uid is not None else None
     if group is not None:
         # Joins the group before it becomes the sandbox, so that every process of the job is in it.
         command = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "tasks"), *command]
     try:
-        return _drain(command, env, cwd, limits, out, uid, group)
+        spawned_at = time.time()
+        return watch(_Spawned(command, env, cwd), limits, out, uid, group, spawned_at)
     finally:
         if group is not None:
-            _remove_group(group)
+            remove_group(group)
 
 
-def _drain(
-    command: list[str],
-    env: dict[str, str],
-    cwd: Path | None,
+def watch(
+    job: JobProcess,
     limits: SandboxLimits,
     out: Path,
     uid: int | None,
     group: Path | None,
+    spawned_at: float,
 ) -> Drained:
+    """Drain a job's output, keeping the last output_bytes, and stop it at the wall-clock limit.
+
+    The output directory is a host directory the job can write: its size is checked a few times
+    a second and the job stopped (as "output-limit") beyond disk_bytes. When the job runs as its
+    own ``uid``, the memory of all its processes together is checked as often and the job stopped
+    (as "memory") beyond memory_bytes; with a memory cgroup the kernel also holds the job to
+    memory_bytes (it kills a process of the job past it, and the job is then stopped as "memory").
+    """
     keep = max(limits.output_bytes, 1)
     hard_cap = keep * _OUTPUT_KILL_FACTOR
-    spawned_at = time.time()
     started = time.monotonic()
     deadline = started + limits.wall_seconds
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=cwd,
-        start_new_session=True,  # its own process group, killed as a whole
-        close_fds=True,
-    )
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
+    fd = job.output_fd
     os.set_blocking(fd, False)
     tail = bytearray()
     total = 0
@@ -614,7 +688,7 @@ def _drain(
                 ):
                     killed_for = "memory"
                     break
-            if exited_at is None and process.poll() is not None:
+            if exited_at is None and job.poll() is not None:
                 exited_at = now
             # Once the main process is gone, leftovers holding the pipe get a moment only.
             if exited_at is not None and now - exited_at > 0.5:
@@ -636,12 +710,8 @@ def _drain(
                 break
     if not killed_for and group is not None and _oom_killed(group):
         killed_for = "memory"  # a process of the job was killed between two checks
-    _kill_group(process.pid)
-    process.stdout.close()
-    try:
-        returncode: int | None = process.wait(timeout=max(5.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL was sent above
-        returncode = None
+    job.kill()
+    returncode = job.wait(max(5.0, deadline - time.monotonic()))
     if killed_for:
         returncode = None
     return Drained(bytes(tail[-keep:]), returncode, killed_for, spawned_at)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -23,25 +24,34 @@ from grader.course import Submission
 _MAX_ESTIMATED_BYTES = 4 * 1024**2
 _WHILE_WEIGHT = 10.0
 _FOR_WEIGHT = 1.0
+_LOOP_LINE = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:while|for)\b", re.MULTILINE)
 
 
 def _top_level_loops(code: str) -> float:
     """Weighted count of loops in ``code`` that are not inside a function or class body."""
+    if not _LOOP_LINE.search(code):
+        return 0.0  # most cells: no need to parse them
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return 0.0
     weight = 0.0
-    todo: list[ast.AST] = list(tree.body)
+    # Loops are statements: only statement bodies are searched, never expressions.
+    todo: list[ast.stmt] = list(tree.body)
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         if isinstance(node, ast.While):
             weight += _WHILE_WEIGHT
         elif isinstance(node, ast.For | ast.AsyncFor):
             weight += _FOR_WEIGHT
-        todo.extend(ast.iter_child_nodes(node))
+        for field in ("body", "orelse", "finalbody"):
+            todo.extend(getattr(node, field, ()))
+        for handler in getattr(node, "handlers", ()):
+            todo.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            todo.extend(case.body)
     return weight
 
 

@@ -9,13 +9,14 @@ import socket
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import reference
-from grader import plaindata
+from grader import plaindata, sandbox_warm
 from grader.sandbox import (
     SLOT_UID_BASE,
     CallRequest,
@@ -46,6 +47,20 @@ import numpy as np
 def f(x, scale=1.0):
     return x * scale
 """
+
+
+@pytest.fixture(autouse=True, params=["warm", "cold"])
+def sandbox_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test here runs both ways a job can start: forked by its slot's zygote, or cold."""
+    if request.param == "cold":
+        monkeypatch.setenv("DLGRADE_WARM_SANDBOX", "0")
+    else:
+        monkeypatch.delenv("DLGRADE_WARM_SANDBOX", raising=False)
+        if not sandbox_warm.warm_enabled():
+            unavailable("warm sandbox jobs run only as root")
+    failed_before = set(sandbox_warm._FAILED)
+    yield request.param
+    assert failed_before == sandbox_warm._FAILED, "a zygote failed to start: the job ran cold"
 
 
 def cells_of(*sources: str) -> list[CodeCell]:
