@@ -36,7 +36,6 @@ from grader.sandbox_process import (
     DEFAULT_LIMITS,
     MAX_SLOTS,
     SLOT_UID_BASE,
-    Drained,
     SandboxLimits,
     SandboxUnavailableError,
     _sandbox_problem,
@@ -45,13 +44,13 @@ from grader.sandbox_process import (
     end_processes_of,
     is_root,
     job_parent,
-    run_process,
     runner_settings,
     sandbox_available,
     sandbox_problem,
     unsafe_command,
 )
 from grader.sandbox_warm import ZYGOTE_PREFIX
+from grader.sandbox_watch import Drained, run_process
 
 __all__ = [
     "MAX_SLOTS",
@@ -222,12 +221,14 @@ def _prepare(
     calls: Sequence[CallRequest],
     limits: SandboxLimits,
     owner: int | None,
+    inherited_bytes: int = 0,
 ) -> None:
     """Write the job directory and the output skeleton under root."""
     job, out = root / "job", root / "out"
     for directory in (job, job / "args", out, out / "calls"):
         _make_dir(directory)
-    _write_text(job / "settings.json", json.dumps(runner_settings(limits, drop_to_slot=owner is not None)))
+    settings = runner_settings(limits, drop_to_slot=owner is not None, inherited_bytes=inherited_bytes)
+    _write_text(job / "settings.json", json.dumps(settings))
     records = [{"index": c.index, "cell_id": c.cell_id, "source": c.source} for c in cells]
     _write_text(job / "cells.json", json.dumps(records))
     _write_text(
@@ -399,6 +400,8 @@ def _call_outcome(calls_fd: int | None, call: CallRequest, exit_status: ExitStat
 
 
 def _classify(drained: Drained, done: bool) -> ExitStatus:
+    if drained.killed_for == "cell-timeout":
+        return "timeout"
     if drained.killed_for:
         return drained.killed_for
     code = drained.returncode
@@ -416,7 +419,13 @@ def _classify(drained: Drained, done: bool) -> ExitStatus:
     return "crashed"
 
 
-def _ending(exit_status: ExitStatus, limits: SandboxLimits, returncode: int | None) -> str:
+def _ending(exit_status: ExitStatus, limits: SandboxLimits, drained: Drained) -> str:
+    if drained.killed_for == "cell-timeout":
+        return (
+            f"a cell ran past its time limit ({limits.cell_seconds:g} s) in code that could not be"
+            " interrupted, which ended the run"
+        )
+    returncode = drained.returncode
     if exit_status == "timeout":
         return f"the run reached its time limit ({limits.wall_seconds:g} s wall, {limits.cpu_seconds} s CPU)"
     if exit_status == "output-limit":
@@ -442,7 +451,7 @@ def _read_results(
             events = _read_events(out_fd, cells, limits)
             calls_fd = _open_dir("calls", out_fd)
         exit_status = _classify(drained, events["done"])
-        why = _ending(exit_status, limits, drained.returncode)
+        why = _ending(exit_status, limits, drained)
         cell_outcomes = _cell_outcomes(cells, events, exit_status, why)
         call_outcomes = {call.call_id: _call_outcome(calls_fd, call, exit_status, why) for call in calls}
     finally:
@@ -539,7 +548,7 @@ def _run_warm(
     root = Path(tempfile.mkdtemp(prefix=f"{_JOB_PREFIX}{os.getpid()}-", dir=zygote.spool))
     try:
         root.chmod(0o755)
-        _prepare(root, cells, calls, limits, owner)
+        _prepare(root, cells, calls, limits, owner, zygote.preloaded_bytes)
         try:
             drained = zygote.run(root, limits)
         except (sandbox_warm.WarmUnavailableError, OSError, ValueError):

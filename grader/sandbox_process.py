@@ -8,8 +8,8 @@ enforced for root). As another user, bubblewrap's user namespace is used instead
 The sandbox sees a read-only /usr and Python installation (a venv appears at /venv), a
 synthetic minimal /etc, a private home directory and /tmp (size-limited tmpfs), the job files
 read-only and the output directory; nothing else of the host. It has no network and its own
-pid, IPC and UTS namespaces. The parent drains its output with a cap, watches the size of the
-output directory and kills the whole tree at the wall-clock limit.
+pid, IPC and UTS namespaces. How the parent watches a running job (output, disk, memory, clocks)
+is grader/sandbox_watch.py; jobs forked from a warm zygote are grader/sandbox_warm.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import functools
 import importlib.util
 import itertools
 import os
-import selectors
 import shutil
 import signal
 import stat
@@ -32,7 +31,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from grader.allocator import TUNABLES
 from grader.errors import DlgradeError
@@ -46,10 +45,6 @@ _RUNNER_FILES = ("sandbox_runner.py", "plaindata.py", "sandbox_zygote.py")
 _RUNNER_DIR = "/opt/dlgrade"
 _HOME = "/home/student"
 _VENV = "/venv"
-# Output to the process's stdout/stderr beyond this many times limits.output_bytes ends the run.
-_OUTPUT_KILL_FACTOR = 16
-# Seconds between checks of the size of the job's output directory.
-_USAGE_INTERVAL = 0.2
 
 
 class SandboxUnavailableError(DlgradeError):
@@ -264,7 +259,10 @@ def end_processes_of(uid: int, patience: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def runner_settings(limits: SandboxLimits, *, drop_to_slot: bool) -> dict[str, Any]:
+def runner_settings(limits: SandboxLimits, *, drop_to_slot: bool, inherited_bytes: int = 0) -> dict[str, Any]:
+    """The runner's settings.json. ``inherited_bytes`` is address space a warm job inherits
+    beyond what a cold one has when it starts (the zygote's preloaded modules): it is added to
+    the address-space limit, so that the job has the room of a cold one for its own use."""
     nproc = limits.processes
     if not drop_to_slot and not is_root():
         # The job shares its real uid with this process and its siblings: count those too.
@@ -274,7 +272,7 @@ def runner_settings(limits: SandboxLimits, *, drop_to_slot: bool) -> dict[str, A
         "call_seconds": limits.call_seconds,
         "output_chars": limits.output_bytes,
         "rlimits": {
-            "AS": limits.memory_bytes if limits.limit_address_space else None,
+            "AS": limits.memory_bytes + inherited_bytes if limits.limit_address_space else None,
             "CPU": limits.cpu_seconds,
             "NPROC": nproc,
             "FSIZE": limits.file_size_bytes,
@@ -456,36 +454,6 @@ def unsafe_command(root: Path, files: Mapping[str, Path]) -> tuple[list[str], di
     return [sys.executable, "-B", runner, str(root / "job"), str(root / "out")], env, home
 
 
-@dataclass
-class Drained:
-    """What the parent saw of the process: its output tail and why it ended."""
-
-    tail: bytes
-    returncode: int | None
-    killed_for: Literal["", "timeout", "output-limit", "memory"]
-    spawned_at: float
-
-
-def _disk_usage(directory: Path, max_entries: int) -> int:
-    """Bytes allocated under directory (symlinks not followed); -1 beyond max_entries entries."""
-    total, entries = 0, 0
-    pending = [str(directory)]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as listing:
-                for entry in listing:
-                    entries += 1
-                    if entries > max_entries:
-                        return -1
-                    info = entry.stat(follow_symlinks=False)
-                    total += info.st_blocks * 512
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(entry.path)
-        except OSError:
-            continue
-    return total
-
-
 def job_memory(uid: int) -> int:
     """Proportional set size, in bytes, of every process running as ``uid`` (a job's slot).
 
@@ -531,7 +499,7 @@ def memory_group(memory_bytes: int) -> Path | None:
 _GROUP_COUNTER = itertools.count()
 
 
-def _oom_killed(group: Path) -> bool:
+def oom_killed(group: Path) -> bool:
     """Whether the kernel killed a process of the group for exceeding its memory limit."""
     try:
         for line in (group / "memory.oom_control").read_text().splitlines():
@@ -570,151 +538,6 @@ def _sweep_stale_groups() -> None:
             owner = entry.name[len(_GROUP_PREFIX) :].split("-", 1)[0]
             if owner.isdigit() and not Path(f"/proc/{owner}").exists():
                 remove_group(entry)
-
-
-class JobProcess(Protocol):
-    """A running job as the watcher sees it: its output pipe, whether it ended, how to stop it."""
-
-    output_fd: int
-
-    def poll(self) -> int | None:
-        """The exit code once the job's main process has ended (negative: killed by a signal)."""
-
-    def kill(self) -> None:
-        """Kill every process of the job."""
-
-    def wait(self, timeout: float) -> int | None:
-        """The exit code, waiting at most timeout seconds for the job to end after kill()."""
-
-
-class _Spawned:
-    """A job that is a child process of this one (and its process group)."""
-
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path | None) -> None:
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=cwd,
-            start_new_session=True,  # its own process group, killed as a whole
-            close_fds=True,
-        )
-        assert self.process.stdout is not None
-        self.output_fd = self.process.stdout.fileno()
-
-    def poll(self) -> int | None:
-        return self.process.poll()
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-
-    def wait(self, timeout: float) -> int | None:
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL was sent
-            return None
-
-
-def run_process(
-    command: list[str],
-    env: dict[str, str],
-    cwd: Path | None,
-    limits: SandboxLimits,
-    out: Path,
-    uid: int | None = None,
-) -> Drained:
-    """Run command, keeping the last output_bytes of its output, within the wall-clock limit
-    (see watch), in a memory cgroup of its own when this process is root and ``uid`` is given."""
-    group = memory_group(limits.memory_bytes) if uid is not None else None
-    if group is not None:
-        # Joins the group before it becomes the sandbox, so that every process of the job is in it.
-        command = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "tasks"), *command]
-    try:
-        spawned_at = time.time()
-        return watch(_Spawned(command, env, cwd), limits, out, uid, group, spawned_at)
-    finally:
-        if group is not None:
-            remove_group(group)
-
-
-def watch(
-    job: JobProcess,
-    limits: SandboxLimits,
-    out: Path,
-    uid: int | None,
-    group: Path | None,
-    spawned_at: float,
-) -> Drained:
-    """Drain a job's output, keeping the last output_bytes, and stop it at the wall-clock limit.
-
-    The output directory is a host directory the job can write: its size is checked a few times
-    a second and the job stopped (as "output-limit") beyond disk_bytes. When the job runs as its
-    own ``uid``, the memory of all its processes together is checked as often and the job stopped
-    (as "memory") beyond memory_bytes; with a memory cgroup the kernel also holds the job to
-    memory_bytes (it kills a process of the job past it, and the job is then stopped as "memory").
-    """
-    keep = max(limits.output_bytes, 1)
-    hard_cap = keep * _OUTPUT_KILL_FACTOR
-    started = time.monotonic()
-    deadline = started + limits.wall_seconds
-    fd = job.output_fd
-    os.set_blocking(fd, False)
-    tail = bytearray()
-    total = 0
-    killed_for: Literal["", "timeout", "output-limit", "memory"] = ""
-    exited_at: float | None = None
-    next_check = started + _USAGE_INTERVAL
-    max_entries = 64 + 8 * sum(1 for _ in os.scandir(out / "calls"))
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                killed_for = "timeout"
-                break
-            if now >= next_check:
-                next_check = now + _USAGE_INTERVAL
-                usage = _disk_usage(out, max_entries)
-                if usage < 0 or usage > limits.disk_bytes:
-                    killed_for = "output-limit"
-                    break
-                if (group is not None and _oom_killed(group)) or (
-                    uid is not None and job_memory(uid) > limits.memory_bytes
-                ):
-                    killed_for = "memory"
-                    break
-            if exited_at is None and job.poll() is not None:
-                exited_at = now
-            # Once the main process is gone, leftovers holding the pipe get a moment only.
-            if exited_at is not None and now - exited_at > 0.5:
-                break
-            if not selector.select(timeout=min(_USAGE_INTERVAL, deadline - now)):
-                continue
-            try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                break
-            total += len(chunk)
-            tail += chunk
-            if len(tail) > 2 * keep:
-                del tail[:-keep]
-            if total > hard_cap:
-                killed_for = "output-limit"
-                break
-    if not killed_for and group is not None and _oom_killed(group):
-        killed_for = "memory"  # a process of the job was killed between two checks
-    job.kill()
-    returncode = job.wait(max(5.0, deadline - time.monotonic()))
-    if killed_for:
-        returncode = None
-    return Drained(bytes(tail[-keep:]), returncode, killed_for, spawned_at)
 
 
 def _lock_dir() -> Path:

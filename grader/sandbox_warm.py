@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox_process import (
-    Drained,
     SandboxLimits,
     end_processes_of,
     is_root,
@@ -44,14 +43,15 @@ from grader.sandbox_process import (
     memory_group,
     remove_group,
     tmp_bytes,
-    watch,
     zygote_command,
 )
+from grader.sandbox_watch import Drained, watch
 
 ZYGOTE_PREFIX = "dlgrade-zygote-"
 _START_SECONDS = 60.0  # preloading scikit-learn on a loaded machine takes a few seconds
 _ANSWER_SECONDS = 10.0
 _MAX_MESSAGE = 65536
+_MIN_JOB_BYTES = 64 * 1024**2
 
 
 # Libraries whose native start-up misbehaves under a job's address-space limit, imported by
@@ -88,6 +88,15 @@ def _host_pid(ancestor: int, ns_pid: int) -> int | None:
             for task in Path(f"/proc/{pid}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
     return None
+
+
+def _resident_bytes(pid: int) -> int:
+    """The resident memory of a process (0 when it cannot be read)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _memory_cgroup_of(pid: int) -> Path | None:
@@ -142,6 +151,9 @@ class Zygote:
                 raise WarmUnavailableError("the zygote's process was not found")
             self.pid = pid
             self.home_group = _memory_cgroup_of(pid)
+            self.resident = _resident_bytes(pid)
+            preloaded = ready.get("preloaded_bytes")
+            self.preloaded_bytes = max(preloaded, 0) if isinstance(preloaded, int) else 0
         except BaseException:
             self.close()
             raise
@@ -180,7 +192,9 @@ class Zygote:
 
     def run(self, job: Path, limits: SandboxLimits) -> Drained:
         """Run the job whose directory is ``job`` (inside the spool) and watch it like a cold one."""
-        group = memory_group(limits.memory_bytes)
+        # The zygote's pages are the job's too (in every measure of its memory but the cgroup's,
+        # which charges them to the zygote): the job may add what a cold one could beside them.
+        group = memory_group(max(limits.memory_bytes - self.resident, _MIN_JOB_BYTES))
         read_end, write_end = os.pipe()
         try:
             request = {

@@ -56,6 +56,7 @@ _MS_PRIVATE = 1 << 18
 _MNT_DETACH = 2
 _PR_CAPBSET_DROP = 24
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_DUMPABLE = 4
 _HOME = "/home/student"
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -145,6 +146,9 @@ def _become(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    # Changing uid made the process undumpable: its /proc files would belong to root and its own
+    # children could not read them. A cold job's exec would have reset this; so does this.
+    _check(_libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
     status = Path("/proc/self/status").read_text().splitlines()
     fields = dict(line.split(":", 1) for line in status if ":" in line)
     capabilities = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
@@ -194,6 +198,14 @@ def _wait(pid: int, control: socket.socket) -> int:
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
+def _address_space() -> int:
+    """This process's virtual memory size in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def _send(control: socket.socket, record: dict[str, Any]) -> None:
     control.sendall(json.dumps(record).encode() + b"\n")
 
@@ -202,6 +214,7 @@ def main(argv: list[str]) -> int:
     """Serve job requests on the socket whose fd is argv[1] as uid argv[2], after importing argv[3:]."""
     control = socket.socket(fileno=int(argv[1]))
     uid = int(argv[2])
+    before = _address_space()  # what a cold job has too: the interpreter, the runner, numpy
     failed = []
     for name in argv[3:]:
         try:
@@ -214,7 +227,7 @@ def main(argv: list[str]) -> int:
         return 1
     gc.collect()
     gc.freeze()  # the children's garbage collector then leaves the shared pages unwritten
-    _send(control, {"ready": os.getpid(), "failed": failed})
+    _send(control, {"ready": os.getpid(), "failed": failed, "preloaded_bytes": _address_space() - before})
     while True:
         message, fds, _, _ = socket.recv_fds(control, 65536, 1)
         if not message:
