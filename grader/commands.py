@@ -311,7 +311,7 @@ def register(cli: click.Group) -> None:
     def feedback_cmd(assignment: str, course_dir: Path, db_url: str | None) -> None:
         """Write per-student HTML feedback for ASSIGNMENT into feedback/<student>/<assignment>/."""
         from grader.feedback import write_feedback
-        from grader.gradebook import load_results
+        from grader.gradebook_reader import load_results
 
         course = open_course(course_dir)
         results = load_results(db_url or course.db_url, assignment)
@@ -339,7 +339,7 @@ def register(cli: click.Group) -> None:
         assignment: str, course_dir: Path, db_url: str | None, output: Path | None, as_json: bool
     ) -> None:
         """Write a score histogram PNG and print per-test pass rates for ASSIGNMENT."""
-        from grader.gradebook import load_results
+        from grader.gradebook_reader import load_results
         from grader.report import pass_rates, write_histogram
 
         course = open_course(course_dir)

@@ -20,7 +20,7 @@ from grader.course import Course, init_course
 from grader.engine import GradeOptions
 from grader.export import export_rows
 from grader.feedback import write_feedback
-from grader.gradebook import load_results
+from grader.gradebook_reader import load_results
 from grader.release import release_assignment
 from grader.report import pass_rates, write_histogram
 from grader.run import grade

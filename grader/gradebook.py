@@ -22,18 +22,18 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any
 
 import nbgrader.api as nbapi
-from sqlalchemy import Engine, delete, insert, inspect, select, text
+from sqlalchemy import delete, insert, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from grader import __version__
 from grader.dbmodels import (
@@ -54,10 +54,8 @@ from grader.dbmodels import (
 )
 from grader.records import (
     AssignmentSpec,
-    CaseResult,
     GradeCellResult,
     SubmissionResult,
-    SubmissionStatus,
 )
 
 SUBMISSION_STATUSES = frozenset({"graded", "invalid", "crashed", "timeout", "error"})
@@ -616,84 +614,6 @@ class GradebookWriter:
             session.execute(insert(CaseRecord), cases)
 
 
-# ------------------------------------------------------------------ reading
-
-
-def open_for_reading(db_url: str) -> tuple[Engine, bool]:
-    """An engine on an existing nbgrader gradebook, and whether dlgrade's tables are there too."""
-    engine = make_engine(db_url, must_exist=True)
-    try:
-        with database_errors(db_url, "cannot read the gradebook"):
-            tables = set(inspect(engine).get_table_names())
-    except BaseException:
-        engine.dispose()
-        raise
-    if not {"assignment", "student", "submitted_assignment"} <= tables:
-        engine.dispose()
-        raise GradebookError(db_url, "this database has no nbgrader gradebook")
-    return engine, SubmissionRecord.__tablename__ in tables
-
-
-def load_results(
-    db_url: str, assignment: str, students: Sequence[str] | None = None
-) -> list[SubmissionResult]:
-    """The recorded results of ``assignment`` (or of some students), sorted by student.
-
-    Rebuilt from dlgrade's tables for feedback and reports: cells with their feedback and cases,
-    the status, message, penalty, timing and the log excerpt (which may have been cut).
-    """
-    engine, has_dlgrade = open_for_reading(db_url)
-    if not has_dlgrade:
-        engine.dispose()
-        return []
-    try:
-        with database_errors(db_url, "cannot read the results"), Session(engine) as session:
-            query = (
-                select(SubmissionRecord)
-                .where(SubmissionRecord.assignment == assignment)
-                .options(selectinload(SubmissionRecord.cells), selectinload(SubmissionRecord.cases))
-                .order_by(SubmissionRecord.student)
-            )
-            if students is not None:
-                query = query.where(SubmissionRecord.student.in_(list(students)))
-            return [_as_result(record) for record in session.scalars(query)]
-    finally:
-        engine.dispose()
-
-
-def _as_result(record: SubmissionRecord) -> SubmissionResult:
-    cases: dict[tuple[str, str], list[CaseResult]] = {}
-    for case in record.cases:
-        cases.setdefault((case.notebook, case.grade_id), []).append(
-            CaseResult(case.check, case.case_index, case.family, case.passed, case.message)
-        )
-    cells = tuple(
-        GradeCellResult(
-            cell.notebook,
-            cell.grade_id,
-            cell.score,
-            cell.max_score,
-            tuple(cases.get((cell.notebook, cell.grade_id), ())),
-            cell.feedback,
-        )
-        for cell in record.cells
-    )
-    status = record.status if record.status in get_args(SubmissionStatus) else "error"
-    return SubmissionResult(
-        assignment=record.assignment,
-        student=record.student,
-        status=cast(SubmissionStatus, status),
-        checksum=record.checksum,
-        cells=cells,
-        message=record.message,
-        submitted_at=record.submitted_at,
-        late_penalty=record.late_penalty,
-        wall_seconds=record.wall_seconds,
-        log=record.log_excerpt,
-        extra={str(k): str(v) for k, v in record.extra.items()},
-    )
-
-
 __all__ = [
     "SUBMISSION_STATUSES",
     "AssignmentChangedError",
@@ -705,8 +625,6 @@ __all__ = [
     "UnknownAssignmentError",
     "UnknownGradeCellError",
     "UnknownRunError",
-    "load_results",
     "nbgrader_schema_revision",
-    "open_for_reading",
     "put_interpreter_on_path",
 ]

@@ -20,7 +20,7 @@ import pytest
 
 from grader.course import Course
 from grader.engine import plan
-from grader.gradebook import load_results
+from grader.gradebook_reader import load_results
 from tests.grader.helpers_course import (
     ASSIGNMENT,
     dlgrade_export,

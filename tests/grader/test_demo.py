@@ -6,7 +6,7 @@ import pytest
 from rich.console import Console
 
 from grader.demo import run_demo
-from grader.gradebook import load_results
+from grader.gradebook_reader import load_results
 
 
 @pytest.mark.slow

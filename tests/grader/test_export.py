@@ -15,7 +15,8 @@ import pytest
 
 from grader.dbmodels import GradebookError, GradebookUnavailableError, utc_naive
 from grader.export import EXPORT_COLUMNS, ExportRow, export_rows, write_csv
-from grader.gradebook import GradebookWriter, UnknownAssignmentError, load_results, put_interpreter_on_path
+from grader.gradebook import GradebookWriter, UnknownAssignmentError, put_interpreter_on_path
+from grader.gradebook_reader import load_results
 from tests.grader.conftest import DUE, gradebook_spec, submission
 
 FULL = {"linear_forward": 2.0, "L_model_forward": 3.0, "update_parameters": 4.0}

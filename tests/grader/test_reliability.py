@@ -142,7 +142,7 @@ MALFORMED: dict[str, tuple[bytes, str, tuple[str, ...]]] = {
 
 def _recorded_with_feedback(course: Course) -> dict[str, tuple[str, float, str, str]]:
     """Student -> (status, score, message, every cell's feedback joined)."""
-    from grader.gradebook import load_results
+    from grader.gradebook_reader import load_results
 
     return {
         r.student: (r.status, r.score, r.message, "\n".join(c.feedback for c in r.cells))

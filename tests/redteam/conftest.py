@@ -42,7 +42,7 @@ from click.testing import CliRunner, Result
 from grader import commands, engine
 from grader.cli import cli
 from grader.export import ExportRow, export_rows
-from grader.gradebook import load_results
+from grader.gradebook_reader import load_results
 from grader.records import SubmissionResult
 from grader.sandbox import SandboxLimits
 from tests.redteam.attacks import (
