@@ -162,7 +162,8 @@ def register(cli: click.Group) -> None:
           dlgrade hub add-students /srv/dlhub --course-id dl2026 --from roster.csv --create-accounts \\
               --passwords initial-passwords.csv
         """
-        from grader.hub import HubAPI, add_students
+        from grader.hub import HubAPI
+        from grader.hub_roster import add_students
 
         wanted = list(names)
         if from_file is not None:

@@ -13,7 +13,8 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from grader.course import Course
-from grader.hub import HubError, add_students, interpreter_blocked, load_settings, write_hub_config
+from grader.hub import HubError, interpreter_blocked, load_settings, write_hub_config
+from grader.hub_roster import add_students
 from tests.grader.helpers_course import configure, invoke, make_course
 
 

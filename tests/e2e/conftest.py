@@ -29,13 +29,12 @@ from grader.course import Course
 from grader.hub import (
     HubError,
     HubProcess,
-    add_students,
-    create_account,
     find_proxy,
     interpreter_blocked,
     start_hub,
     write_hub_config,
 )
+from grader.hub_roster import add_students, create_account
 from tests.deploy.conftest import ACCOUNT_PREFIX, remove_account
 from tests.grader.helpers_course import invoke
 from tests.services import unavailable
