@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 from quizzes.auth import student_token  # noqa: E402
 from quizzes.bank import load_bank  # noqa: E402
 from quizzes.quiz import build_paper, load_quiz  # noqa: E402
-from quizzes.store import QuizAttemptRecord, QuizResponseRecord, SqlAttemptStore  # noqa: E402
+from quizzes.store import SqlAttemptStore  # noqa: E402
+from quizzes.tables import QuizAttemptRecord, QuizResponseRecord  # noqa: E402
 
 SECRET = "benchmark-secret-" + "0" * 40
 QUESTIONS = [

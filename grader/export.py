@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from grader.dbmodels import GradebookError, SubmissionRecord, make_engine
 from grader.gradebook import UnknownAssignmentError, database_errors
-from quizzes.store import QuizAttemptRecord
+from quizzes.tables import QuizAttemptRecord
 
 ExportStatus = Literal[
     "graded", "invalid", "crashed", "timeout", "error", "missing", "ungraded", "needs-grading"

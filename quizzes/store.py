@@ -25,16 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Connection,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     bindparam,
     create_engine,
     delete,
@@ -46,10 +37,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from grader.dbmodels import (
-    NAME_LENGTH,
     Base,
     GradebookError,
     GradebookUnavailableError,
@@ -58,6 +47,7 @@ from grader.dbmodels import (
 )
 from quizzes.quiz import Attempt, PaperResult, Quiz, QuizError
 from quizzes.scoring import Score
+from quizzes.tables import QUIZ_TABLES, QuizAttemptRecord, QuizItemScoreRecord, QuizResponseRecord
 
 ATTEMPT_STATUSES = ("open", "submitted", "needs-grading", "graded")
 """An attempt is open, then submitted (not scored yet), then graded or waiting for an essay's grader."""
@@ -83,70 +73,6 @@ class UnknownAttemptError(QuizError):
     def __init__(self, quiz_id: str, student_id: str, number: int) -> None:
         super().__init__(f"no attempt {number} of {quiz_id} by {student_id}")
 
-
-class QuizAttemptRecord(Base):
-    """One student's attempt of one quiz."""
-
-    __tablename__ = "dlgrade_quiz_attempts"
-    __table_args__ = (
-        UniqueConstraint(
-            "course_id", "quiz_id", "student_id", "number", name="uq_dlgrade_quiz_attempts_attempt"
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    course_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    quiz_id: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
-    student_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    number: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(DateTime())
-    time_allowed_s: Mapped[int] = mapped_column(Integer)
-    grace_s: Mapped[int] = mapped_column(Integer)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
-    score: Mapped[float | None] = mapped_column(Float, default=None)
-    max_score: Mapped[float] = mapped_column(Float, default=0.0)
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    graded_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
-
-
-class QuizResponseRecord(Base):
-    """The latest saved answer of one question of an attempt (``response`` is JSON text)."""
-
-    __tablename__ = "dlgrade_quiz_responses"
-    __table_args__ = (
-        UniqueConstraint("attempt_id", "question_id", name="uq_dlgrade_quiz_responses_question"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("dlgrade_quiz_attempts.id", ondelete="CASCADE"))
-    question_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    response: Mapped[str] = mapped_column(Text)
-    saved_at: Mapped[datetime] = mapped_column(DateTime())
-    revision: Mapped[int] = mapped_column(BigInteger)
-
-
-class QuizItemScoreRecord(Base):
-    """The score of one question of a graded attempt (``feedback`` is a JSON list of texts)."""
-
-    __tablename__ = "dlgrade_quiz_item_scores"
-    __table_args__ = (
-        UniqueConstraint("attempt_id", "question_id", name="uq_dlgrade_quiz_item_scores_question"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("dlgrade_quiz_attempts.id", ondelete="CASCADE"))
-    question_id: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    points: Mapped[float] = mapped_column(Float)
-    max_points: Mapped[float] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16))
-    feedback: Mapped[str] = mapped_column(Text, default="[]")
-
-
-QUIZ_TABLES: tuple[Table, ...] = tuple(
-    Base.metadata.tables[name]
-    for name in ("dlgrade_quiz_attempts", "dlgrade_quiz_responses", "dlgrade_quiz_item_scores")
-)
-"""The quiz tables, in creation order."""
 
 # Statements of the hot paths, built once (building SQLAlchemy expressions costs more than running
 # them on a warm connection); values are bound per call.
