@@ -90,7 +90,8 @@ def register(cli: click.Group) -> None:
     @reports_errors
     def collect_cmd(assignment: str, course_dir: Path, source: Path | None, pattern: str | None) -> None:
         """Collect submissions of ASSIGNMENT into submitted/ (from the exchange, or --from PATH)."""
-        from grader.collect import collect_assignment, import_submissions
+        from grader.collect import collect_assignment
+        from grader.lms_import import import_submissions
 
         course = open_course(course_dir)
         if source is None:

@@ -15,12 +15,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from grader.collect import import_submissions
 from grader.course import Course, init_course
 from grader.engine import GradeOptions
 from grader.export import export_rows
 from grader.feedback import write_feedback
 from grader.gradebook_reader import load_results
+from grader.lms_import import import_submissions
 from grader.release import release_assignment
 from grader.report import pass_rates, write_histogram
 from grader.run import grade

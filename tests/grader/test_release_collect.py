@@ -14,15 +14,9 @@ from typing import Any
 import pytest
 from traitlets.config import Config
 
-from grader.collect import (
-    CollectError,
-    ImportLimits,
-    SubmissionImportError,
-    collect_assignment,
-    import_submissions,
-    sanitise_student_id,
-)
+from grader.collect import CollectError, collect_assignment
 from grader.course import NBGRADER_LOG, Course, CourseError, init_course
+from grader.lms_import import ImportLimits, SubmissionImportError, import_submissions, sanitise_student_id
 from grader.notebook import SourceNotebookError, load_source, read_notebook, reconcile
 from grader.release import release_assignment
 from tests.grader.data.notebooks import ANSWERS, TINY, load_json, student_copy, write
