@@ -555,7 +555,7 @@ def _run_warm(
             end_processes_of(owner)
             sandbox_warm.discard(zygote)
             return None
-        end_processes_of(owner)
+        # The watcher already ended every process of the slot's uid (the warm job's kill).
         return _read_results(root, cells, calls, limits, drained, wall_started)
     finally:
         shutil.rmtree(root, onerror=_force_remove)

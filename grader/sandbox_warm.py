@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from grader.cellcode import parse_cell
 from grader.sandbox_process import (
     SandboxLimits,
     end_processes_of,
@@ -81,22 +82,29 @@ def _host_pid(ancestor: int, ns_pid: int) -> int | None:
     pending = [ancestor]
     while pending:
         pid = pending.pop()
+        nspid = _status_field(pid, "NSpid")
+        if pid != ancestor and nspid and int(nspid.split()[-1]) == ns_pid:
+            return pid
         with contextlib.suppress(OSError, ValueError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("NSpid:") and pid != ancestor and int(line.split()[-1]) == ns_pid:
-                    return pid
             for task in Path(f"/proc/{pid}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
     return None
 
 
+def _status_field(pid: int, name: str) -> str:
+    """One field of /proc/<pid>/status ("" when the process or the field is not there)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key == name:
+                return value.strip()
+    return ""
+
+
 def _resident_bytes(pid: int) -> int:
     """The resident memory of a process (0 when it cannot be read)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    kib = _status_field(pid, "VmRSS").split()
+    return int(kib[0]) * 1024 if kib and kib[0].isdigit() else 0
 
 
 def _memory_cgroup_of(pid: int) -> Path | None:
@@ -352,11 +360,8 @@ def preload_modules(sources: Iterable[str]) -> tuple[str, ...]:
     worth importing once in a zygote: installed here and not in the frameworks left out above."""
     found: dict[str, None] = {}
     for source in sources:
-        # IPython magics and shell escapes are not Python: blank them so the rest still parses.
-        lines = ("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-        try:
-            tree = ast.parse("\n".join(lines))
-        except (SyntaxError, ValueError, RecursionError):
+        tree = parse_cell(source)
+        if tree is None:
             continue
         for node in tree.body:
             if isinstance(node, ast.Import):

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from grader.cellcode import parse_cell
 from grader.course import Submission
 
 _MAX_ESTIMATED_BYTES = 4 * 1024**2
@@ -31,9 +32,8 @@ def _top_level_loops(code: str) -> float:
     """Weighted count of loops in ``code`` that are not inside a function or class body."""
     if not _LOOP_LINE.search(code):
         return 0.0  # most cells: no need to parse them
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_cell(code)
+    if tree is None:
         return 0.0
     weight = 0.0
     # Loops are statements: only statement bodies are searched, never expressions.
@@ -74,9 +74,7 @@ def notebook_cost(path: Path) -> float:
         if isinstance(source, list):
             source = "".join(s for s in source if isinstance(s, str))
         if isinstance(source, str):
-            # IPython magics and shell escapes are not Python: blank them so the rest still parses.
-            lines = ("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-            total += _top_level_loops("\n".join(lines))
+            total += _top_level_loops(source)
     return total
 
 
