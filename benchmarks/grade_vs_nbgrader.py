@@ -2,17 +2,15 @@
 
 Builds a course (``dlgrade init`` + ``release``), writes N simulated submissions of the deep network
 assignment (benchmarks/submissions.py: correct, partly wrong, crashing, looping, stubs; the hostile
-one is left out because nbgrader would run it unsandboxed), collects them, copies the course twice
-and grades one copy with each tool:
+one is left out because nbgrader would run it unsandboxed), collects them, copies the course for
+each tool and grades each copy with it:
 
 - nbgrader: ``nbgrader autograde deep_network`` from .venv/bin (one process, one kernel per
   notebook, hidden tests executed in the student's kernel), with ``c.Execute.timeout = T``.
-- dlgrade: what ``dlgrade grade deep_network --workers W`` runs (grader.run.grade), sandbox ON,
-  in a fresh Python process so that its imports count. It is called through the library rather
-  than the CLI only because the CLI has no timeout option: the sandbox limits get
-  ``cell_seconds = T`` (the same per-cell timeout as nbgrader); each hidden call gets the
-  assignment's own budget (assignment.toml ``call_timeout_s``; ``--call-timeout`` overrides it),
-  everything else as assignment.toml sets it.
+- dlgrade: ``dlgrade grade deep_network --workers W --cell-timeout T --seed S`` from .venv/bin,
+  sandbox ON: the same per-cell timeout as nbgrader; each hidden call gets the assignment's own
+  budget (assignment.toml ``call_timeout_s``; ``--call-timeout`` overrides it), everything else as
+  assignment.toml sets it. Per-submission times are read from dlgrade's gradebook.
 
 Both wall times are measured from outside the process (start to exit). Throughput is N / wall.
 
@@ -24,8 +22,10 @@ ways, both for the non-looping submissions (the looping ones spend their time in
 - latency: grade_submission's wall time (sandbox preparation, process start, imports, the cells,
   the calls, reading results, scoring) minus own time;
 - amortized: wall * W / N (worker-seconds per submission, fixed costs included) minus own time.
-The dlgrade child process also times its parts (monkeypatched wrappers around plan, the sandbox's
-execute, the gradebook writer; grader/ is not changed): see the "where dlgrade's time goes" table.
+A second dlgrade run, on a third copy of the course and not timed against nbgrader, calls the
+library (grader.run.grade) in a fresh process and times its parts (monkeypatched wrappers around
+plan, the sandbox's execute, the gradebook writer; grader/ is not changed): see the "where
+dlgrade's time goes" table and the per-submission overhead split.
 
 Scores: both gradebooks are read through nbgrader's API (dlgrade writes nbgrader's schema). nbgrader
 scores a hidden test cell all or nothing (the check raises on the first wrong case), dlgrade gives
@@ -178,7 +178,7 @@ def setup(work: Path, n: int, seed: int, looping: bool) -> tuple[Path, Path, dic
     kinds = write_submissions(SOURCE, work / "inbox", planned)
     sh([dlgrade, "collect", ASSIGNMENT, "--course", str(base), "--from", str(work / "inbox")], work)
     nb_course, dl_course = work / "nbgrader-course", work / "dlgrade-course"
-    for copy_ in (nb_course, dl_course):
+    for copy_ in (nb_course, dl_course, work / "dlgrade-parts-course"):
         shutil.copytree(base, copy_, symlinks=True)
     return nb_course, dl_course, kinds
 
@@ -213,7 +213,28 @@ def run_nbgrader(course: Path, timeout: float, work: Path) -> ToolRun:
 
 
 def run_dlgrade(course: Path, workers: int, seed: int, cell_s: float, call_s: float | None) -> ToolRun:
-    """grader.run.grade (what `dlgrade grade` runs) in a fresh process; sandbox on."""
+    """``dlgrade grade`` (the CLI) in a fresh process, timed from outside; sandbox on."""
+    from grader.gradebook_reader import load_results
+
+    command = [str(VENV_BIN / "dlgrade"), "grade", ASSIGNMENT, "--course", str(course)]
+    command += ["--workers", str(workers), "--seed", str(seed), "--cell-timeout", str(cell_s), "--json"]
+    if call_s is not None:
+        command += ["--call-timeout", str(call_s)]
+    start = time.perf_counter()
+    proc = subprocess.run(
+        command, cwd=course, env=env_with_venv(), capture_output=True, text=True, timeout=1800
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"dlgrade failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    results = load_results(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT)
+    return ToolRun("dlgrade", wall, {r.student: r.wall_seconds for r in results})
+
+
+def dlgrade_parts(
+    course: Path, workers: int, seed: int, cell_s: float, call_s: float | None
+) -> dict[str, Any]:
+    """grader.run.grade in a fresh process, timing its parts (DLGRADE_CHILD); its wall is "wall"."""
     cfg = {
         "assignment": ASSIGNMENT,
         "workers": workers,
@@ -232,10 +253,10 @@ def run_dlgrade(course: Path, workers: int, seed: int, cell_s: float, call_s: fl
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"dlgrade failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    per = {student: float(row["wall"]) for student, row in data["per"].items()}
-    return ToolRun("dlgrade", wall, per, data)
+        raise SystemExit(f"dlgrade (timing its parts) failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    data["wall"] = wall
+    return data
 
 
 def read_scores(course: Path) -> Scores:
@@ -447,7 +468,9 @@ def summarize(
         "nbgrader_startup_s": nb.detail.get("startup"),
         "dlgrade_fixed": {
             "imports_s": dl.detail.get("import"),
-            "interpreter_and_rest_s": dl.wall - dl.detail.get("grade", 0.0) - dl.detail.get("import", 0.0),
+            "interpreter_and_rest_s": dl.detail.get("wall", 0.0)
+            - dl.detail.get("grade", 0.0)
+            - dl.detail.get("import", 0.0),
             **{f"{k}_s": v for k, v in dl.detail.get("parts", {}).items()},
         },
         "non_looping": {
@@ -610,7 +633,11 @@ def main(argv: list[str] | None = None) -> int:
         dl = run_dlgrade(dl_course, args.workers, args.seed, args.timeout, args.call_override)
         say(f"  {dl.wall:.1f} s; grading with nbgrader autograde ...")
         nb = run_nbgrader(nb_course, args.timeout, work)
-        say(f"  {nb.wall:.1f} s; measuring own execution times ...")
+        say(f"  {nb.wall:.1f} s; timing dlgrade's parts in a second run ...")
+        dl.detail = dlgrade_parts(
+            work / "dlgrade-parts-course", args.workers, args.seed, args.timeout, args.call_override
+        )
+        say("measuring own execution times ...")
         non_looping = [s for s in sorted(kinds) if kinds[s] != "looping"]
         own = own_times(dl_course, non_looping, args.seed, args.timeout)
         prof = None

@@ -6,6 +6,7 @@ Each is a thin shell over the library: parse options, call one function, print t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -191,6 +192,14 @@ def register(cli: click.Group) -> None:
           dlgrade grade deep_network --student alice --db postgresql://grader@db/course
           dlgrade grade cnn --scheduler tcp://grading-head:8786
         """
+        course = open_course(course_dir)
+        if not unsafe_no_sandbox and scheduler is None:
+            # Sandboxes take longest to start: they start while the rest of the grader loads.
+            from grader.sandbox_warm import prewarm_notebooks
+
+            with contextlib.suppress(DlgradeError):  # grade() reports an unknown assignment
+                prewarm_notebooks(course.source_notebooks(assignment), workers)
+
         from grader.distributed import DaskSettings
         from grader.engine import GradeOptions
         from grader.run import grade
@@ -206,7 +215,7 @@ def register(cli: click.Group) -> None:
             overrides={key: value for key, value in given.items() if value},
         )
         report = grade(
-            open_course(course_dir),
+            course,
             assignment,
             students=students,
             options=options,

@@ -127,9 +127,13 @@ def parse_timestamp(text: str) -> datetime:
 
     Raises ValueError when it is not a time.
     """
-    from nbgrader.utils import parse_utc
-
     parts = text.split()
+    if len(parts) == 3 and parts[2] == "UTC":  # what nbgrader writes, without loading nbgrader
+        for layout in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+            try:
+                return datetime.strptime(f"{parts[0]} {parts[1]}", layout)
+            except ValueError:
+                continue
     if len(parts) == 3 and re.fullmatch(r"[+-]\d\d:?\d\d", parts[2]):
         # nbgrader's parse_utc reads "+0100" as 100 seconds; read numeric offsets as ISO 8601 does.
         stamp = f"{parts[0]} {parts[1]} {parts[2].replace(':', '')}"
@@ -138,6 +142,8 @@ def parse_timestamp(text: str) -> datetime:
                 return to_utc(datetime.strptime(stamp, layout))
             except ValueError:
                 continue
+    from nbgrader.utils import parse_utc
+
     try:
         parsed = parse_utc(text.strip())
     except (ValueError, OverflowError, TypeError) as exc:
@@ -171,8 +177,15 @@ def compute_late_penalty(
     return min(score, math.ceil(late / 3600.0) * max(0.0, policy.points_per_hour))
 
 
-def late_penalty(course: Course, assignment: str, result: SubmissionResult) -> float:
-    """The late penalty of ``result`` under the course's due date for ``assignment`` and its policy.
+def late_penalty(
+    course: Course,
+    assignment: str,
+    result: SubmissionResult,
+    duedate: datetime | Literal["read"] | None = "read",
+    policy: LatePolicy | None = None,
+) -> float:
+    """The late penalty of ``result`` under the course's due date for ``assignment`` and its policy
+    (``duedate`` and ``policy`` as already read from the course, else read now).
 
     A submission whose time is unknown (timestamp.txt missing or not a time) is taken as submitted
     when its folder was last written: an unreadable claim must not count as on time.
@@ -182,9 +195,8 @@ def late_penalty(course: Course, assignment: str, result: SubmissionResult) -> f
         folder = course.root / "submitted" / result.student / assignment
         with contextlib.suppress(OSError):
             submitted_at = datetime.fromtimestamp(folder.stat().st_mtime, UTC)
-    return compute_late_penalty(
-        submitted_at, course.duedate(assignment), course.late_policy(), result.raw_score
-    )
+    due = course.duedate(assignment) if duedate == "read" else duedate
+    return compute_late_penalty(submitted_at, due, policy or course.late_policy(), result.raw_score)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +254,8 @@ class Course:
         self.submitted_dir = self._step_dir("submitted")
         self.autograded_dir = self._step_dir("autograded")
         self.feedback_dir = self._step_dir("feedback")
+        self.cache_dir = self.root / ".dlgrade" / "sources"
+        """Where dlgrade keeps its analysis of the source notebooks (grader/source_cache.py)."""
 
     def __repr__(self) -> str:
         return f"Course({str(self.root)!r}, course_id={self.course_id!r})"
@@ -375,12 +389,17 @@ class Course:
 
     def duedate(self, assignment: str) -> datetime | None:
         """The due date of ``assignment`` in UTC: ``c.Dlgrade.duedates``, else nbgrader's gradebook."""
+        configured = self.configured_duedate(assignment)
+        return configured if configured is not None else self._gradebook_duedate(assignment)
+
+    def configured_duedate(self, assignment: str) -> datetime | None:
+        """The due date of ``assignment`` in UTC set in ``c.Dlgrade.duedates``, if any."""
         dates = _config_value(self.config, "Dlgrade", "duedates")
         if dates is not None and not isinstance(dates, dict):
             raise CourseError(f"{self.config_file}: c.Dlgrade.duedates must be a dict of assignment: time")
         value = dates.get(assignment) if isinstance(dates, dict) else None
         if value is None:
-            return self._gradebook_duedate(assignment)
+            return None
         if isinstance(value, datetime):
             return to_utc(value)
         try:

@@ -23,10 +23,11 @@ import numpy as np
 from grader.cases import Case, CheckDef, get_check
 from grader.course import Course, Submission
 from grader.hidden import parse_checks
-from grader.notebook import NotebookError, SourceNotebook, load_source, read_notebook, reconcile
+from grader.notebook import NotebookError, SourceNotebook, read_notebook, reconcile
 from grader.records import AssignmentSpec, CaseResult, GradeCellResult, SubmissionResult, SubmissionStatus
 from grader.sandbox import CallOutcome, CallRequest, ExecutionResult, SandboxLimits, execute
 from grader.sandbox_warm import preload_modules
+from grader.source_cache import load_source_cached
 
 MESSAGE_LIMIT = 400
 
@@ -115,7 +116,7 @@ def plan(course: Course, assignment: str, seed: int | None = None) -> GradingPla
     sources: dict[str, SourceNotebook] = {}
     cells: list[PlannedCell] = []
     for path in course.source_notebooks(assignment):
-        source = load_source(path)
+        source = load_source_cached(path, course.cache_dir)
         sources[source.name] = source
         for test in source.test_cells:
             planned: list[PlannedCase] = []
@@ -147,7 +148,10 @@ def plan(course: Course, assignment: str, seed: int | None = None) -> GradingPla
                         )
                     )
             cells.append(PlannedCell(source.name, test.grade_id, test.points, tuple(planned)))
-    spec = AssignmentSpec(assignment, tuple(s.spec for s in sources.values()), course.duedate(assignment))
+    # Only a configured due date goes into the spec: the gradebook's own would be written back unchanged.
+    spec = AssignmentSpec(
+        assignment, tuple(s.spec for s in sources.values()), course.configured_duedate(assignment)
+    )
     meta = course.metadata(assignment)
     limits = meta.limits() if meta is not None else SandboxLimits()
     preload = preload_modules(
@@ -328,7 +332,8 @@ def run_parallel(
     on_result: Callable[[SubmissionResult], None],
 ) -> None:
     """Grade submissions on ``options.workers`` threads (each drives one sandbox process at a time)
-    and hand every result to ``on_result`` on the calling thread, in completion order."""
+    and hand every result to ``on_result`` on the calling thread, in completion order. When
+    ``on_result`` raises, no further submission starts and the exception propagates."""
     slots: queue.SimpleQueue[int] = queue.SimpleQueue()
     for slot in range(max(1, options.workers)):
         slots.put(slot)
@@ -344,5 +349,12 @@ def run_parallel(
 
     with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="dlgrade") as pool:
         futures: dict[Future[SubmissionResult], Submission] = {pool.submit(work, s): s for s in submissions}
-        for future in as_completed(futures):
-            on_result(future.result())
+        try:
+            for future in as_completed(futures):
+                on_result(future.result())
+        except BaseException:
+            # The caller cannot take results (its gradebook failed, or it was interrupted): start
+            # nothing more; the jobs in flight finish within their limits.
+            for future in futures:
+                future.cancel()
+            raise

@@ -15,7 +15,8 @@ from traitlets.config import Config
 
 from grader.course import Course, CourseError, nbgrader_failure
 from grader.errors import DlgradeError
-from grader.notebook import load_source, read_notebook
+from grader.notebook import read_notebook
+from grader.source_cache import load_source_cached
 
 SOLUTION_MARKERS = (
     "### BEGIN SOLUTION",
@@ -42,7 +43,9 @@ def generate_release(course: Course, assignment: str) -> Path:
     """
     sources = course.source_notebooks(assignment)
     for path in sources:
-        load_source(path)  # a clear message for broken metadata, before nbgrader's traceback
+        # A clear message for broken metadata, before nbgrader's traceback; the analysis is kept
+        # for the grading runs.
+        load_source_cached(path, course.cache_dir)
     api = course.nbgrader_api()
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):

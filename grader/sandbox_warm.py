@@ -43,6 +43,7 @@ from grader.sandbox_process import (
     job_parent,
     memory_group,
     remove_group,
+    slot_uid,
     tmp_bytes,
     zygote_command,
 )
@@ -347,6 +348,38 @@ def close_all() -> None:
 _NOT_PRELOADED = frozenset(
     {"grader", "reference", "tensorflow", "keras", "torch", "jax", "tensorflow_addons"}
 )
+
+
+def notebook_preload(notebooks: Iterable[Path]) -> tuple[str, ...] | None:
+    """preload_modules of the code cells of these (source) notebooks, read as plain JSON; None
+    when one cannot be read (the grading run reports it)."""
+    sources: list[str] = []
+    for path in notebooks:
+        try:
+            nb = json.loads(Path(path).read_bytes())
+        except (OSError, ValueError, RecursionError):
+            return None
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        for cell in cells if isinstance(cells, list) else ():
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source")
+                if isinstance(source, list):
+                    source = "".join(line for line in source if isinstance(line, str))
+                if isinstance(source, str):
+                    sources.append(source)
+    return preload_modules(sources)
+
+
+def prewarm_notebooks(notebooks: Iterable[Path], workers: int) -> None:
+    """Start the zygotes that a local grading run of these source notebooks will use.
+
+    A zygote takes longer to start than the rest of the grader takes to load, so ``dlgrade grade``
+    calls this first: the zygotes start while the grader loads, with the same modules as the run's
+    plan (GradingPlan.preload), and the run's own prewarm then finds them starting or ready.
+    """
+    preload = notebook_preload(notebooks)
+    if preload is not None:
+        prewarm(range(max(1, workers)), slot_uid, preload)
 
 
 def preload_modules(sources: Iterable[str]) -> tuple[str, ...]:

@@ -147,6 +147,8 @@ def test_symlinked_notebook_is_left_out(course, tmp_path):
 
 def test_timestamps_parse_like_nbgrader():
     assert parse_timestamp("2026-03-01 12:00:00.123456 UTC") == datetime(2026, 3, 1, 12, 0, 0, 123456)
+    assert parse_timestamp("2026-03-01 12:00:00 UTC") == datetime(2026, 3, 1, 12, 0, 0)
+    assert parse_timestamp("2026-03-01T12:00:00 UTC") == datetime(2026, 3, 1, 12, 0, 0)  # nbgrader's way
     assert parse_timestamp("2026-03-01 12:00:00 America/New_York") == datetime(2026, 3, 1, 17, 0)
     assert parse_timestamp(format_timestamp(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))) == datetime(
         2026, 1, 2, 3, 4, 5

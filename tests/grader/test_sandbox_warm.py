@@ -10,6 +10,7 @@ import signal
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ LIMITS = SandboxLimits(
     wall_seconds=20.0, cell_seconds=5.0, call_seconds=5.0, memory_bytes=1024**3, disk_bytes=32 * 1024**2
 )
 SLOT = 11
+ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 
 
 @pytest.fixture(autouse=True)
@@ -212,3 +214,25 @@ def test_importing_tensorflow_under_an_address_space_limit_ends_that_cell_quickl
     assert (result.cells[0].status, result.cells[0].ename) in (("ok", ""), ("error", "MemoryError"))
     assert result.cells[1].stdout == "next\n"
     assert result.cells[0].seconds < 30  # not the 50 s cell limit: it failed by itself
+
+
+@pytest.mark.parametrize("assignment", sorted(p.parent.name for p in ASSIGNMENTS.glob("*/*.ipynb")))
+def test_early_prewarm_reads_the_same_preload_as_the_plan(assignment, tmp_path):
+    """`dlgrade grade` starts zygotes from the raw notebook before planning: unless both read the
+    same modules, the run's zygotes would be started twice."""
+    from grader.source_cache import load_source_cached
+
+    notebooks = sorted((ASSIGNMENTS / assignment).glob("*.ipynb"))
+    sources = [load_source_cached(path, tmp_path) for path in notebooks]
+    planned = sandbox_warm.preload_modules(
+        str(cell.source) for source in sources for cell in source.nb.cells if cell.cell_type == "code"
+    )
+    assert sandbox_warm.notebook_preload(notebooks) == planned
+    assert "numpy" in planned
+
+
+def test_early_prewarm_of_an_unreadable_notebook_starts_nothing(tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    assert sandbox_warm.notebook_preload([broken]) is None
+    sandbox_warm.prewarm_notebooks([broken], 2)  # no error: the grading run reports the notebook
