@@ -465,6 +465,11 @@ def summarize(
         # No run of these submissions can be shorter than its slowest one alone.
         "slowest_dlgrade_s": max(dl.per_submission.values(), default=0.0),
         "ratio_ceiling": nb.wall / max(max(dl.per_submission.values(), default=0.0), 1e-9),
+        # A long run of the same mix: no single notebook bounds it, start-up costs vanish. nbgrader
+        # grades one notebook after another; dlgrade's workers share the per-submission times
+        # (each measured while the other worker ran, so sharing the cores is in them).
+        "steady_state_ratio": sum(nb.per_submission.values())
+        / max(sum(dl.per_submission.values()) / workers, 1e-9),
         "nbgrader_startup_s": nb.detail.get("startup"),
         "dlgrade_fixed": {
             "imports_s": dl.detail.get("import"),
@@ -527,6 +532,10 @@ def print_report(r: dict[str, Any], args: argparse.Namespace, prof: dict[str, fl
     print(
         f"  the slowest submission alone took {r['slowest_dlgrade_s']:.1f} s in dlgrade: no run of these"
         f" can be shorter, so the ratio cannot exceed {r['ratio_ceiling']:.1f}x"
+    )
+    print(
+        f"  steady state (the same mix over many more submissions, no single notebook bounding the run,"
+        f" start-up amortized): {r['steady_state_ratio']:.2f}x; not the goal's measure"
     )
 
     print("\nper kind, mean seconds per submission (nbgrader: from its log; dlgrade: grade_submission):")

@@ -117,3 +117,33 @@ def test_a_looping_function_costs_one_call_timeout_and_its_own_points(results):
     # One call timeout (2 s) plus the rest: no public-test cell ran into its timeout (10 s), and
     # the other four cases were not each waited out.
     assert result.wall_seconds < POINTS["cell_timeout_s"], result.wall_seconds
+
+
+def test_a_failing_result_handler_stops_the_run(monkeypatch, tmp_path):
+    """When results cannot be recorded (the gradebook failed), run_parallel starts nothing more."""
+    import threading
+    import time
+
+    from grader import engine
+    from grader.course import Submission
+
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def grade(plan_, submission, options, slot=0):
+        with lock:
+            started.append(submission.student)
+        time.sleep(0.05)
+        return engine.failed_result(plan_, submission, RuntimeError("not graded"))
+
+    monkeypatch.setattr(engine, "grade_submission", grade)
+    course = init_course(tmp_path / "course", "c")
+    plan_ = plan(course, "deep_network", seed=1)
+    submissions = [Submission(f"s{i:02d}", "deep_network", tmp_path, {}, None) for i in range(20)]
+
+    def on_result(result):
+        raise OSError("the gradebook's disk is full")
+
+    with pytest.raises(OSError, match="disk is full"):
+        engine.run_parallel(plan_, submissions, GradeOptions(workers=2), on_result)
+    assert 1 <= len(started) <= 4, started  # those in flight when the first result came back

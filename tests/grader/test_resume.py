@@ -44,7 +44,14 @@ def test_what_it_cannot_read_it_leaves_to_the_writer(tmp_path: Path):
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database" * 100)
     assert recorded_checksums(f"sqlite:///{garbage}", "a") is None
-    for url in ("postgresql://u@127.0.0.1/db", "sqlite://", "sqlite:///:memory:", "sqlite:///x.db?mode=ro"):
+    missing_folder = f"sqlite:///{tmp_path / 'no' / 'gradebook.db'}"
+    for url in (
+        "postgresql://u@127.0.0.1/db",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///x.db?mode=ro",
+        missing_folder,
+    ):
         assert recorded_checksums(url, "a") is None, url
 
 
