@@ -248,6 +248,7 @@ def end_processes_of(uid: int, patience: float = 5.0) -> None:
     next job of this slot must not find them still counted against its process limit.
     """
     deadline = time.monotonic() + patience
+    pause = 0.0005  # a killed process is usually gone within a millisecond: look again soon
     while True:
         remaining = 0
         for pid in pids_of(uid):
@@ -256,7 +257,8 @@ def end_processes_of(uid: int, patience: float = 5.0) -> None:
                 remaining += 1
         if remaining == 0 or time.monotonic() > deadline:
             return
-        time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.01)
 
 
 def runner_settings(limits: SandboxLimits, *, drop_to_slot: bool, inherited_bytes: int = 0) -> dict[str, Any]:
