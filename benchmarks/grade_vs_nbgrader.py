@@ -518,6 +518,21 @@ def summarize(
     }
 
 
+def any_tool_bound(kinds: dict[str, str], nb: ToolRun, dl: ToolRun, timeout: float) -> dict[str, Any] | None:
+    """The ratio no grader can beat on this mix: a looping submission that ran into the cell timeout
+    in both tools costs at least that timeout in any grader that gives each cell as long."""
+    timed_out = [
+        s
+        for s in sorted(kinds)
+        if kinds[s] == "looping"
+        and nb.per_submission.get(s, 0.0) >= timeout
+        and dl.per_submission.get(s, 0.0) >= timeout
+    ]
+    if not timed_out:
+        return None
+    return {"submissions": timed_out, "ratio": nb.wall / timeout, "nbgrader_wall_for_10x_s": 10 * timeout}
+
+
 def print_report(r: dict[str, Any], args: argparse.Namespace, prof: dict[str, float] | None) -> None:
     print(
         f"\n== grade_vs_nbgrader: {r['n']} submissions, dlgrade --workers {r['workers']} (sandbox on), "
@@ -533,6 +548,14 @@ def print_report(r: dict[str, Any], args: argparse.Namespace, prof: dict[str, fl
         f"  the slowest submission alone took {r['slowest_dlgrade_s']:.1f} s in dlgrade: no run of these"
         f" can be shorter, so the ratio cannot exceed {r['ratio_ceiling']:.1f}x"
     )
+    bound = r.get("any_tool_bound")
+    if bound:
+        t = f"{args.timeout:g} s"
+        print(
+            f"  {', '.join(bound['submissions'])} ran into the {t} cell timeout in both tools: any grader"
+            f" giving each cell {t} needs at least that, so none can exceed {bound['ratio']:.1f}x"
+            f" on this mix (10x needs nbgrader to take {bound['nbgrader_wall_for_10x_s']:.0f} s or more)"
+        )
     print(
         f"  steady state (the same mix over many more submissions, no single notebook bounding the run,"
         f" start-up amortized): {r['steady_state_ratio']:.2f}x; not the goal's measure"
@@ -656,6 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         report = summarize(
             kinds, nb, dl, read_scores(nb_course), read_scores(dl_course), own, args.n, args.workers
         )
+        report["any_tool_bound"] = any_tool_bound(kinds, nb, dl, args.timeout)
         report["settings"] = {
             "timeout_s": args.timeout,
             "call_timeout_s": args.call_timeout,

@@ -45,3 +45,15 @@ def course_option(func: F) -> F:
 def json_option(func: F) -> F:
     """--json: print machine-readable output instead of a table."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def db_option(func: F) -> F:
+    """--db URL, defaulting to $DLGRADE_DB, then the course's gradebook."""
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="DLGRADE_DB",
+        default=None,
+        help="Gradebook URL, SQLite or PostgreSQL (default: $DLGRADE_DB, else the course's"
+        " c.CourseDirectory.db_url, else sqlite:///COURSE/gradebook.db).",
+    )(func)

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from grader.cliopts import course_option, json_option, reports_errors
+from grader.cliopts import course_option, db_option, json_option, reports_errors
 from grader.errors import DlgradeError
 
 
@@ -111,9 +111,7 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Parallel sandboxes."
     )
-    @click.option(
-        "--db", "db_url", default=None, help="Gradebook URL (default: sqlite:///COURSE/gradebook.db)."
-    )
+    @db_option
     @click.option(
         "--seed", type=int, default=None, help="Seed of the hidden cases (default: random, recorded)."
     )
@@ -260,7 +258,7 @@ def register(cli: click.Group) -> None:
     @cli.command("status")
     @click.argument("assignment")
     @course_option
-    @click.option("--db", "db_url", default=None, help="Gradebook URL.")
+    @db_option
     @json_option
     @reports_errors
     def status_cmd(assignment: str, course_dir: Path, db_url: str | None, as_json: bool) -> None:
@@ -294,7 +292,7 @@ def register(cli: click.Group) -> None:
         "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Default: stdout."
     )
     @click.option("--assignment", default=None, help="Only this assignment.")
-    @click.option("--db", "db_url", default=None, help="Gradebook URL.")
+    @db_option
     @reports_errors
     def export_cmd(
         course_dir: Path, fmt: str, output: Path | None, assignment: str | None, db_url: str | None
@@ -316,7 +314,7 @@ def register(cli: click.Group) -> None:
     @cli.command("feedback")
     @click.argument("assignment")
     @course_option
-    @click.option("--db", "db_url", default=None, help="Gradebook URL.")
+    @db_option
     @reports_errors
     def feedback_cmd(assignment: str, course_dir: Path, db_url: str | None) -> None:
         """Write per-student HTML feedback for ASSIGNMENT into feedback/<student>/<assignment>/."""
@@ -336,7 +334,7 @@ def register(cli: click.Group) -> None:
     @cli.command("report")
     @click.argument("assignment")
     @course_option
-    @click.option("--db", "db_url", default=None, help="Gradebook URL.")
+    @db_option
     @click.option(
         "--output",
         type=click.Path(dir_okay=False, path_type=Path),

@@ -1,7 +1,7 @@
 """The ``dlgrade quiz stats`` and ``dlgrade quiz regrade`` commands: item analysis and regrading.
 
 Thin click commands over :mod:`quizzes.stats`, :mod:`quizzes.statsplot` and :mod:`quizzes.regrade`,
-reading attempts from the gradebook database (``--db``, default ``sqlite:///COURSE/gradebook.db``).
+reading attempts from the gradebook database (``--db``, ``$DLGRADE_DB``, else the course's gradebook).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader.cliopts import course_option, json_option, reports_errors
+from grader.cliopts import course_option, db_option, json_option, reports_errors
 
 if TYPE_CHECKING:
     from quizzes.bank import Bank
@@ -57,7 +57,18 @@ def _load(
 
     bank = load_bank(bank_dir or BANK_DIR)
     quiz = find_quiz(quiz_id, quizzes_dir or QUIZZES_DIR)
-    return quiz, bank, db_url or f"sqlite:///{course_dir.resolve() / 'gradebook.db'}"
+    return quiz, bank, db_url or _course_db(course_dir)
+
+
+def _course_db(course_dir: Path) -> str:
+    """The course's gradebook; a folder that is not a course (a standalone quiz page's working
+    directory) keeps its attempts in its own gradebook.db."""
+    from grader.course import Course, CourseError
+
+    try:
+        return Course(course_dir).db_url
+    except CourseError:
+        return f"sqlite:///{course_dir.resolve() / 'gradebook.db'}"
 
 
 def _store(db_url: str, course_id: str) -> SqlAttemptStore:
@@ -120,9 +131,7 @@ def register(quiz_group: click.Group) -> None:
 
     def _common(func: click.decorators.FC) -> click.decorators.FC:
         options = [
-            click.option(
-                "--db", "db_url", default=None, help="Gradebook URL (default: COURSE/gradebook.db)."
-            ),
+            db_option,
             click.option(
                 "--course-id", default="default", show_default=True, help="Course id of the quiz attempts."
             ),

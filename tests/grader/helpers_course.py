@@ -201,9 +201,9 @@ def invoke(*args: str, expect: int | None = 0, env: Mapping[str, str] | None = N
     click (a SystemExit, never an escaped exception) and printed no traceback.
     """
     runner = CliRunner()
-    result = runner.invoke(
-        cli, list(args), env={"DLGRADE_COURSE": None, **(env or {})}, catch_exceptions=True
-    )
+    # The caller's own course and gradebook settings never leak into a test.
+    clean: dict[str, str | None] = {"DLGRADE_COURSE": None, "DLGRADE_DB": None}
+    result = runner.invoke(cli, list(args), env={**clean, **(env or {})}, catch_exceptions=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), _show(result)
     assert "Traceback" not in result.output, _show(result)
     if expect is not None:

@@ -479,6 +479,26 @@ def test_course_from_the_environment(tmp_path):
         assert result.output.startswith("Error: ")
 
 
+def test_gradebook_from_the_environment(tmp_path):
+    """$DLGRADE_DB stands for --db in every command that reads or writes the gradebook."""
+    course = make_course(tmp_path / "c")
+    write_submission(course, "alice", solution_nb())
+    elsewhere = tmp_path / "elsewhere.db"
+    env = {"DLGRADE_DB": f"sqlite:///{elsewhere}"}
+    c = str(course.root)
+    graded = invoke("grade", ASSIGNMENT, "--course", c, "--student", "alice", "--json", env=env)
+    assert scores_of(json.loads(graded.stdout)) == {"alice": pytest.approx(total_points())}
+    assert elsewhere.is_file() and not (course.root / "gradebook.db").exists()
+    status = json.loads(invoke("status", ASSIGNMENT, "--course", c, "--json", env=env).stdout)
+    assert [(row["student_id"], row["status"]) for row in status] == [("alice", "graded")]
+    exported = invoke("export", "--course", c, "--format", "csv", env=env).stdout
+    assert exported.splitlines()[1].startswith(f"alice,{ASSIGNMENT},")
+    # --db still wins over the environment.
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    invoke("grade", ASSIGNMENT, "--course", c, "--db", other, "--student", "alice", "--json", env=env)
+    assert (tmp_path / "other.db").is_file()
+
+
 def test_timeout_options_bound_a_looping_function(tmp_path):
     import time
 

@@ -312,3 +312,43 @@ def test_cli_stats_json_table_and_plot(tmp_path: Path, sqlite_store: SqlAttemptS
     assert missing.exit_code == 1 and "Error: no quiz 'no-such-quiz'" in missing.output
     empty = runner.invoke(group, ["stats", quiz.id, "--db", f"sqlite:///{tmp_path / 'empty.db'}", *args[4:]])
     assert empty.exit_code == 1 and "no submitted attempt" in empty.output
+
+
+def test_cli_stats_reads_the_gradebook_of_the_environment_or_the_course(tmp_path: Path, bank: Bank) -> None:
+    """Without --db: $DLGRADE_DB, else the course's c.CourseDirectory.db_url, else COURSE/gradebook.db."""
+    import click
+
+    from grader.quizstats_cli import register
+
+    quizzes = tmp_path / "quizzes"
+    quiz = write_quiz(quizzes)
+    configured = f"sqlite:///{tmp_path / 'configured.db'}"
+    with SqlAttemptStore(configured) as store:
+        _fill(store, quiz, bank)
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.db_url = {configured!r}\n"
+    )
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    group = click.Group("quiz")
+    register(group)
+    runner = CliRunner(env={"DLGRADE_DB": None, "DLGRADE_COURSE": None})
+    args = ["stats", quiz.id, "--quizzes", str(quizzes), "--json"]
+
+    from_config = runner.invoke(group, [*args, "--course", str(course)])
+    assert from_config.exit_code == 0, from_config.output
+    assert json.loads(from_config.output)["attempts"] == 10
+
+    from_env = runner.invoke(group, [*args, "--course", str(plain)], env={"DLGRADE_DB": configured})
+    assert from_env.exit_code == 0, from_env.output
+    assert json.loads(from_env.output)["attempts"] == 10
+
+    # The environment wins over the course's setting; a folder that is no course uses its own file.
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    overridden = runner.invoke(group, [*args, "--course", str(course)], env={"DLGRADE_DB": empty})
+    assert overridden.exit_code == 1 and "no submitted attempt" in overridden.output
+    own_file = runner.invoke(group, [*args, "--course", str(plain)])
+    assert own_file.exit_code == 1 and "no submitted attempt" in own_file.output
+    assert (plain / "gradebook.db").exists()
