@@ -48,32 +48,30 @@ def _progress(label: str, total: int, quiet: bool) -> Iterator[Progress]:
         yield progress
 
 
-def _load(
-    quiz_id: str, bank_dir: Path | None, quizzes_dir: Path | None, db_url: str | None, course_dir: Path
-) -> tuple[Quiz, Bank, str]:
+def _load(quiz_id: str, bank_dir: Path | None, quizzes_dir: Path | None) -> tuple[Quiz, Bank]:
     from quizzes import BANK_DIR, QUIZZES_DIR
     from quizzes.bank import load_bank
     from quizzes.quiz import find_quiz
 
     bank = load_bank(bank_dir or BANK_DIR)
-    quiz = find_quiz(quiz_id, quizzes_dir or QUIZZES_DIR)
-    return quiz, bank, db_url or _course_db(course_dir)
+    return find_quiz(quiz_id, quizzes_dir or QUIZZES_DIR), bank
 
 
-def _course_db(course_dir: Path) -> str:
-    """The course's gradebook; a folder that is not a course (a standalone quiz page's working
-    directory) keeps its attempts in its own gradebook.db."""
+def _store(db_url: str | None, course_id: str | None, course_dir: Path) -> SqlAttemptStore:
+    """The attempts of the course in ``course_dir``: its gradebook and course id (as the hub's
+    quiz page records them), unless given. A folder that is not a course (a standalone quiz
+    page's working directory) has its own gradebook.db and the course id "default"."""
     from grader.course import Course, CourseError
-
-    try:
-        return Course(course_dir).db_url
-    except CourseError:
-        return f"sqlite:///{course_dir.resolve() / 'gradebook.db'}"
-
-
-def _store(db_url: str, course_id: str) -> SqlAttemptStore:
     from quizzes.store import SqlAttemptStore
 
+    try:
+        course: Course | None = Course(course_dir)
+    except CourseError:
+        course = None
+    if db_url is None:
+        db_url = course.db_url if course else f"sqlite:///{course_dir.resolve() / 'gradebook.db'}"
+    if course_id is None:
+        course_id = course.course_id if course and course.course_id else "default"
     return SqlAttemptStore(db_url, course_id)
 
 
@@ -133,7 +131,9 @@ def register(quiz_group: click.Group) -> None:
         options = [
             db_option,
             click.option(
-                "--course-id", default="default", show_default=True, help="Course id of the quiz attempts."
+                "--course-id",
+                default=None,
+                help='Course id of the quiz attempts (default: the course\'s, else "default").',
             ),
             click.option(
                 "--bank",
@@ -177,7 +177,7 @@ def register(quiz_group: click.Group) -> None:
     def stats_cmd(
         quiz_id: str,
         db_url: str | None,
-        course_id: str,
+        course_id: str | None,
         bank_dir: Path | None,
         quizzes_dir: Path | None,
         course_dir: Path,
@@ -195,8 +195,8 @@ def register(quiz_group: click.Group) -> None:
         from quizzes.stats import analyse, grade_attempts
         from quizzes.statsplot import plot_stats
 
-        quiz, bank, url = _load(quiz_id, bank_dir, quizzes_dir, db_url, course_dir)
-        with _store(url, course_id) as store:
+        quiz, bank = _load(quiz_id, bank_dir, quizzes_dir)
+        with _store(db_url, course_id, course_dir) as store:
             results = store.results(quiz.id)
         with _progress("grading attempts", len(results), quiet=as_json) as progress:
             task = progress.task_ids[0]
@@ -224,7 +224,7 @@ def register(quiz_group: click.Group) -> None:
     def regrade_cmd(
         quiz_id: str,
         db_url: str | None,
-        course_id: str,
+        course_id: str | None,
         bank_dir: Path | None,
         quizzes_dir: Path | None,
         course_dir: Path,
@@ -243,8 +243,8 @@ def register(quiz_group: click.Group) -> None:
         """
         from quizzes.regrade import regrade
 
-        quiz, bank, url = _load(quiz_id, bank_dir, quizzes_dir, db_url, course_dir)
-        with _store(url, course_id) as store:
+        quiz, bank = _load(quiz_id, bank_dir, quizzes_dir)
+        with _store(db_url, course_id, course_dir) as store:
             total = sum(1 for r in store.results(quiz.id) if r.attempt.submitted_at is not None)
             with _progress("regrading", total, quiet=as_json) as progress:
                 task = progress.task_ids[0]

@@ -314,8 +314,9 @@ def test_cli_stats_json_table_and_plot(tmp_path: Path, sqlite_store: SqlAttemptS
     assert empty.exit_code == 1 and "no submitted attempt" in empty.output
 
 
-def test_cli_stats_reads_the_gradebook_of_the_environment_or_the_course(tmp_path: Path, bank: Bank) -> None:
-    """Without --db: $DLGRADE_DB, else the course's c.CourseDirectory.db_url, else COURSE/gradebook.db."""
+def test_cli_stats_reads_the_attempts_of_the_environment_or_the_course(tmp_path: Path, bank: Bank) -> None:
+    """Without --db: $DLGRADE_DB, else the course's c.CourseDirectory.db_url, else COURSE/gradebook.db;
+    without --course-id: the course's id (the hub's quiz page records attempts under it)."""
     import click
 
     from grader.quizstats_cli import register
@@ -323,12 +324,14 @@ def test_cli_stats_reads_the_gradebook_of_the_environment_or_the_course(tmp_path
     quizzes = tmp_path / "quizzes"
     quiz = write_quiz(quizzes)
     configured = f"sqlite:///{tmp_path / 'configured.db'}"
-    with SqlAttemptStore(configured) as store:
+    with SqlAttemptStore(configured, "dl2026") as store:
         _fill(store, quiz, bank)
     course = tmp_path / "course"
     (course / "source").mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.CourseDirectory.db_url = {configured!r}\n"
+        "c = get_config()\n"
+        'c.CourseDirectory.course_id = "dl2026"\n'
+        f"c.CourseDirectory.db_url = {configured!r}\n"
     )
     plain = tmp_path / "plain"
     plain.mkdir()
@@ -337,18 +340,21 @@ def test_cli_stats_reads_the_gradebook_of_the_environment_or_the_course(tmp_path
     runner = CliRunner(env={"DLGRADE_DB": None, "DLGRADE_COURSE": None})
     args = ["stats", quiz.id, "--quizzes", str(quizzes), "--json"]
 
-    from_config = runner.invoke(group, [*args, "--course", str(course)])
-    assert from_config.exit_code == 0, from_config.output
-    assert json.loads(from_config.output)["attempts"] == 10
+    def attempts(*extra: str, env: dict[str, str] | None = None) -> int | str:
+        result = runner.invoke(group, [*args, *extra], env=env)
+        if result.exit_code != 0:
+            assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
+            return result.output
+        return int(json.loads(result.output)["attempts"])
 
-    from_env = runner.invoke(group, [*args, "--course", str(plain)], env={"DLGRADE_DB": configured})
-    assert from_env.exit_code == 0, from_env.output
-    assert json.loads(from_env.output)["attempts"] == 10
-
-    # The environment wins over the course's setting; a folder that is no course uses its own file.
-    empty = f"sqlite:///{tmp_path / 'empty.db'}"
-    overridden = runner.invoke(group, [*args, "--course", str(course)], env={"DLGRADE_DB": empty})
-    assert overridden.exit_code == 1 and "no submitted attempt" in overridden.output
-    own_file = runner.invoke(group, [*args, "--course", str(plain)])
-    assert own_file.exit_code == 1 and "no submitted attempt" in own_file.output
+    assert attempts("--course", str(course)) == 10
+    from_env = {"DLGRADE_DB": configured}
+    assert attempts("--course", str(plain), "--course-id", "dl2026", env=from_env) == 10
+    # A folder that is not a course: course id "default", and its own gradebook.db.
+    assert "no submitted attempt" in str(attempts("--course", str(plain), env=from_env))
+    assert "no submitted attempt" in str(attempts("--course", str(plain)))
     assert (plain / "gradebook.db").exists()
+    # The environment and the options win over the course's settings.
+    empty = {"DLGRADE_DB": f"sqlite:///{tmp_path / 'empty.db'}"}
+    assert "no submitted attempt" in str(attempts("--course", str(course), env=empty))
+    assert "no submitted attempt" in str(attempts("--course", str(course), "--course-id", "other"))
