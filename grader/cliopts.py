@@ -57,3 +57,22 @@ def db_option(func: F) -> F:
         help="Gradebook URL, SQLite or PostgreSQL (default: $DLGRADE_DB, else the course's"
         " c.CourseDirectory.db_url, else sqlite:///COURSE/gradebook.db).",
     )(func)
+
+
+def attempts_place(db_url: str | None, course_id: str | None, course_dir: Path) -> tuple[str, str]:
+    """(gradebook URL, course id) of the quiz attempts of the course in ``course_dir``: its
+    gradebook and course id unless given. A folder that is not a course (a standalone quiz page's
+    working directory) has its own gradebook.db and the course id "default"."""
+    from grader.course import Course, CourseError
+
+    try:
+        course: Course | None = Course(course_dir)
+    except CourseError:
+        if not course_dir.is_dir():
+            raise
+        course = None
+    if db_url is None:
+        db_url = course.db_url if course else f"sqlite:///{course_dir.resolve() / 'gradebook.db'}"
+    if course_id is None:
+        course_id = course.course_id if course and course.course_id else "default"
+    return db_url, course_id

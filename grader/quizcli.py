@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from grader.cliopts import json_option, reports_errors
+from grader.cliopts import attempts_place, course_option, db_option, json_option, reports_errors
 from grader.errors import DlgradeError
 
 
@@ -258,14 +258,8 @@ def _read_students(spec: str) -> list[str]:
 
 def _register_server_commands(quiz_group: click.Group) -> None:
     @quiz_group.command("serve")
-    @click.option(
-        "--db",
-        "db_url",
-        envvar="DLGRADE_DB",
-        default="sqlite:///gradebook.db",
-        show_default=True,
-        help="Gradebook URL (SQLite or PostgreSQL); $DLGRADE_DB.",
-    )
+    @course_option
+    @db_option
     @click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
     @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
     @click.option(
@@ -277,7 +271,9 @@ def _register_server_commands(quiz_group: click.Group) -> None:
     )
     @_quizzes_option
     @_bank_option
-    @click.option("--course-id", default="default", show_default=True, help="Course of the attempts.")
+    @click.option(
+        "--course-id", default=None, help='Course of the attempts (default: the course\'s, else "default").'
+    )
     @click.option(
         "--prefix", default=None, help="URL prefix (default: / or the hub's JUPYTERHUB_SERVICE_PREFIX)."
     )
@@ -292,13 +288,14 @@ def _register_server_commands(quiz_group: click.Group) -> None:
     @_secret_option
     @reports_errors
     def serve_cmd(
-        db_url: str,
+        course_dir: Path,
+        db_url: str | None,
         ip: str,
         port: int,
         processes: int,
         quizzes_dir: Path | None,
         bank_dir: Path | None,
-        course_id: str,
+        course_id: str | None,
         prefix: str | None,
         groups: tuple[str, ...],
         secret_file: Path,
@@ -307,7 +304,7 @@ def _register_server_commands(quiz_group: click.Group) -> None:
 
         Runs as a JupyterHub service (OAuth sign-in) when started by the hub, else standalone with
         per-student links (see `dlgrade quiz links`). Answers, attempts and scores go into the
-        gradebook database.
+        course's gradebook (--db, $DLGRADE_DB, the course's db_url, or COURSE/gradebook.db).
 
         \b
         Examples:
@@ -318,6 +315,7 @@ def _register_server_commands(quiz_group: click.Group) -> None:
         from quizzes.auth import hub_prefix, in_hub, instructor_token, load_secret
         from quizzes.server import ServerSettings, serve
 
+        db_url, course_id = attempts_place(db_url, course_id, course_dir)
         hub = in_hub()
         secret = load_secret(secret_file)
         settings = ServerSettings(

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader.cliopts import course_option, db_option, json_option, reports_errors
+from grader.cliopts import attempts_place, course_option, db_option, json_option, reports_errors
 
 if TYPE_CHECKING:
     from quizzes.bank import Bank
@@ -58,21 +58,9 @@ def _load(quiz_id: str, bank_dir: Path | None, quizzes_dir: Path | None) -> tupl
 
 
 def _store(db_url: str | None, course_id: str | None, course_dir: Path) -> SqlAttemptStore:
-    """The attempts of the course in ``course_dir``: its gradebook and course id (as the hub's
-    quiz page records them), unless given. A folder that is not a course (a standalone quiz
-    page's working directory) has its own gradebook.db and the course id "default"."""
-    from grader.course import Course, CourseError
     from quizzes.store import SqlAttemptStore
 
-    try:
-        course: Course | None = Course(course_dir)
-    except CourseError:
-        course = None
-    if db_url is None:
-        db_url = course.db_url if course else f"sqlite:///{course_dir.resolve() / 'gradebook.db'}"
-    if course_id is None:
-        course_id = course.course_id if course and course.course_id else "default"
-    return SqlAttemptStore(db_url, course_id)
+    return SqlAttemptStore(*attempts_place(db_url, course_id, course_dir))
 
 
 def print_stats(stats: QuizStats) -> None:
