@@ -308,7 +308,7 @@ def _register_server_commands(quiz_group: click.Group) -> None:
 
         \b
         Examples:
-          dlgrade quiz serve --db sqlite:///gradebook.db --port 8765
+          dlgrade quiz serve --course ~/dl2026 --port 8765
           dlgrade quiz links week-05 --students students.txt --base-url http://quiz.example.org:8765/
         """
         from quizzes import BANK_DIR, QUIZZES_DIR
