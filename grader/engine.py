@@ -225,6 +225,29 @@ def _cell_feedback(cases: Sequence[CaseResult]) -> str:
     return "\n".join(lines[:6])
 
 
+MAX_CELL_NOTES = 3
+
+
+def cell_notes(notebook: str, positions: Sequence[int | None], result: ExecutionResult) -> list[str]:
+    """What went wrong in the cells that ran, by their number in the submitted notebook (at most
+    MAX_CELL_NOTES of them). They earn no points themselves, but a cell that failed or was stopped
+    explains missing results, and the student should hear of it."""
+    failed = [cell for cell in result.cells if cell.status in ("error", "timeout")]
+    notes = []
+    for cell in failed[:MAX_CELL_NOTES]:
+        position = positions[cell.index] if 0 <= cell.index < len(positions) else None
+        where = f"cell #{position + 1}" if position is not None else f"read-only cell {cell.cell_id!r}"
+        if cell.status == "timeout":
+            what = "ran into its time limit and was stopped"
+        else:
+            detail = _clip(cell.evalue.partition("\n")[0], 160)
+            what = f"raised {cell.ename}" + (f": {detail}" if detail else "")
+        notes.append(f"{notebook}.ipynb, {where} {what}")
+    if len(failed) > MAX_CELL_NOTES:
+        notes.append(f"{notebook}.ipynb: {len(failed) - MAX_CELL_NOTES} more cells failed")
+    return notes
+
+
 def _status(executions: Sequence[ExecutionResult]) -> tuple[SubmissionStatus, str]:
     for ex in executions:
         if ex.exit == "timeout":
@@ -275,6 +298,7 @@ def grade_submission(
             preload=plan_.preload,
         )
         executions.append(result)
+        notes.extend(cell_notes(name, reconciled.positions, result))
         for cell in planned_cells:
             found = tuple(_score_case(c, result.calls.get(c.call_id), limits) for c in cell.cases)
             passed = sum(c.passed for c in found)

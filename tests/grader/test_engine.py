@@ -147,3 +147,43 @@ def test_a_failing_result_handler_stops_the_run(monkeypatch, tmp_path):
     with pytest.raises(OSError, match="disk is full"):
         engine.run_parallel(plan_, submissions, GradeOptions(workers=2), on_result)
     assert 1 <= len(started) <= 4, started  # those in flight when the first result came back
+
+
+def test_cells_that_failed_or_were_stopped_are_named_by_their_number(course):
+    """The notebook's own cells earn nothing, but the message (export, status, feedback) says which
+    of them raised or ran into the cell time limit, by their number in the submitted notebook."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("print(A_prev.shape)  # trying it out"))
+    nb.cells.insert(9, nbformat.v4.new_code_cell("while True:\n    pass"))
+    folder = course.root / "submitted" / "noisy" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / "deep_network.ipynb")
+    (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+    plan_ = plan(course, ASSIGNMENT, seed=11)
+    options = GradeOptions(workers=1, overrides={"cell_seconds": 1.0})
+    (submission,) = [s for s in course.submissions(ASSIGNMENT) if s.student == "noisy"]
+    result = grade_submission(plan_, submission, options)
+    assert (result.status, result.score) == ("graded", result.max_score)
+    assert result.message == (
+        "deep_network.ipynb, cell #4 raised NameError: name 'A_prev' is not defined; "
+        "deep_network.ipynb, cell #10 ran into its time limit and was stopped"
+    )
+
+
+def test_cell_notes_name_restored_cells_and_stop_after_three():
+    from grader.engine import cell_notes
+    from grader.sandbox import CellOutcome, ExecutionResult
+
+    outcomes = tuple(
+        CellOutcome(i, f"c{i}", "error", "ValueError", f"bad {i}\nsecond line", "", "", 0.0) for i in range(5)
+    )
+    result = ExecutionResult(outcomes, {}, "ok", 0, 1.0, "")
+    notes = cell_notes("nb", [None, 4, 5, 6, 7], result)
+    assert notes == [
+        "nb.ipynb, read-only cell 'c0' raised ValueError: bad 0",
+        "nb.ipynb, cell #5 raised ValueError: bad 1",
+        "nb.ipynb, cell #6 raised ValueError: bad 2",
+        "nb.ipynb: 2 more cells failed",
+    ]
+    fine = (CellOutcome(0, "c0", "ok", "", "", "", "", 0.0),)
+    assert cell_notes("nb", [0], ExecutionResult(fine, {}, "ok", 0, 1.0, "")) == []
