@@ -277,12 +277,15 @@ def register(cli: click.Group) -> None:
             _emit_json(data)
             return
         table = Table(title=f"{assignment}: status")
-        for column in ("student", "status", "score"):
-            table.add_column(column)
+        # What went wrong (a cell stopped at its time limit, a changed read-only cell), when anything did.
+        messages = any(r.message for r in rows)
+        for column in ("student", "status", "score", *(("message",) if messages else ())):
+            table.add_column(column, overflow="fold")
         for r in rows:
-            table.add_row(r.student_id, r.status, f"{r.score:.2f} / {r.max_score:g}")
+            score = f"{r.score:.2f} / {r.max_score:g}"
+            table.add_row(r.student_id, r.status, score, *([r.message] * messages))
         for s in sorted(submitted - known):
-            table.add_row(s, "submitted, not graded", "-")
+            table.add_row(s, "submitted, not graded", "-", *([""] * messages))
         _console().print(table)
 
     @cli.command("export")

@@ -19,8 +19,10 @@ CSV columns, in order (``EXPORT_COLUMNS``):
 - ``raw_score``: points before the late penalty.
 - ``late_penalty``: points taken off for lateness.
 - ``submitted_at``, ``graded_at``: ISO 8601 UTC times, empty when unknown.
-- ``message``: why a submission is not ``graded`` (empty otherwise). Cells starting with ``=``, ``+``,
-  ``-``, ``@`` get a leading ``'`` so that spreadsheets do not run them as formulas.
+- ``message``: why a submission is not ``graded``, and what went wrong in one that is (changed
+  read-only cells, the notebook's own cells that raised or were stopped); empty when nothing did.
+  Cells starting with ``=``, ``+``, ``-``, ``@`` get a leading ``'`` so that spreadsheets do not run
+  them as formulas.
 - ``kind``: ``assignment`` or ``quiz`` (last, so that readers of the older columns are unaffected).
 
 Quizzes taken on the quiz server (``quizzes.store``, same database) add one row per quiz and student

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -497,6 +498,23 @@ def test_gradebook_from_the_environment(tmp_path):
     other = f"sqlite:///{tmp_path / 'other.db'}"
     invoke("grade", ASSIGNMENT, "--course", c, "--db", other, "--student", "alice", "--json", env=env)
     assert (tmp_path / "other.db").is_file()
+
+
+def test_status_shows_what_went_wrong_in_a_graded_notebook(tmp_path):
+    course = make_course(tmp_path)
+    nb = solution_nb()
+    nb.cells.insert(3, nbformat.v4.new_code_cell("print(A_prev.shape)  # trying it out"))
+    write_submission(course, "alice", nb)
+    write_submission(course, "bob", solution_nb())
+    c = str(course.root)
+    invoke("grade", ASSIGNMENT, "--course", c, "--json")
+    table = invoke("status", ASSIGNMENT, "--course", c).output
+    assert "message" in table and "cell #4 raised NameError" in table
+    status = json.loads(invoke("status", ASSIGNMENT, "--course", c, "--json").stdout)
+    rows = {row["student_id"]: row for row in status}
+    said = "deep_network.ipynb, cell #4 raised NameError: name 'A_prev' is not defined"
+    assert rows["alice"]["message"] == said
+    assert rows["bob"]["message"] == "" and rows["alice"]["score"] == rows["bob"]["score"] == total_points()
 
 
 def test_timeout_options_bound_a_looping_function(tmp_path):
