@@ -8,11 +8,13 @@ from pathlib import Path
 from grader.records import SubmissionResult
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; color: #222; }
 h1 { font-size: 1.4rem; } table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
 .ok { color: #1a7f37; } .partial { color: #9a6700; } .bad { color: #cf222e; }
 pre { white-space: pre-wrap; margin: 0; font-size: .9rem; } .status { padding: .6rem; background: #f6f8fa; }
+td.score { white-space: nowrap; }
+.message { padding: .6rem; border-left: 3px solid #9a6700; background: #fff8c5; }
 """
 
 
@@ -30,12 +32,14 @@ def render_feedback(result: SubmissionResult) -> str:
         cls = _css_class(cell.score, cell.max_score)
         rows.append(
             f"<tr><td>{e(cell.notebook)}</td><td>{e(cell.grade_id)}</td>"
-            f'<td class="{cls}">{cell.score:.2f} / {cell.max_score:g}</td>'
+            f'<td class="score {cls}">{cell.score:.2f} / {cell.max_score:g}</td>'
             f"<td><pre>{e(cell.feedback)}</pre></td></tr>"
         )
     status = f"status: {e(result.status)}"
-    if result.message:
-        status += f" ({e(result.message)})"
+    # What went wrong beside the tests (files, changed read-only cells, cells that failed or were
+    # stopped), one part per line.
+    message = "<br>".join(e(part) for part in result.message.split("; ") if part)
+    message = f'<p class="message">{message}</p>' if message else ""
     penalty = f"<p>Late penalty: {result.late_penalty:g} points.</p>" if result.late_penalty else ""
     submitted = f" submitted {result.submitted_at:%Y-%m-%d %H:%M} UTC," if result.submitted_at else ""
     title = f"{e(result.assignment)}: feedback for {e(result.student)}"
@@ -43,7 +47,7 @@ def render_feedback(result: SubmissionResult) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>{_STYLE}</style></head><body>
 <h1>{e(result.assignment)}: {result.score:.2f} / {result.max_score:g}</h1>
-<p>Student {e(result.student)},{submitted} <span class="status">{status}</span></p>{penalty}
+<p>Student {e(result.student)},{submitted} <span class="status">{status}</span></p>{message}{penalty}
 <p>Each test runs your function on several hidden inputs of different sizes and compares the result with
 the reference solution; you earn the test's points in proportion to the cases that pass.</p>
 <table><thead><tr>

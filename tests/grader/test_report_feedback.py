@@ -60,3 +60,16 @@ def test_feedback_escapes_and_shows_scores(tmp_path):
     path = write_feedback(result("alice", {"t1": 4}), tmp_path)
     assert path == tmp_path / "alice" / "deep_network" / "feedback.html"
     assert "10.00 / 10" in path.read_text()
+
+
+def test_feedback_shows_each_part_of_the_message_on_its_own_line():
+    import dataclasses
+
+    said = "nb.ipynb, cell #4 raised NameError: name '<A>' is not defined; nb.ipynb, cell #9 ran too long"
+    page = render_feedback(dataclasses.replace(result("alice", {"t1": 4}), message=said))
+    shown = page.split('<p class="message">', 1)[1].split("</p>", 1)[0]
+    assert shown.split("<br>") == [
+        "nb.ipynb, cell #4 raised NameError: name &#x27;&lt;A&gt;&#x27; is not defined",
+        "nb.ipynb, cell #9 ran too long",
+    ]
+    assert 'class="message"' not in render_feedback(result("bob", {"t1": 4}))
