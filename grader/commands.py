@@ -242,11 +242,18 @@ def register(cli: click.Group) -> None:
                 }
             )
             return
+        if not rows and not report.skipped:
+            console.print(
+                f"Nothing to grade: no submission of {assignment} in {course.root / 'submitted'}"
+                + ("" if students else f"; collect them first with `dlgrade collect {assignment}`")
+            )
+            return
         table = Table(title=f"{assignment}: run {report.run_id}, seed {report.seed}")
         for column in ("student", "status", "score", "message"):
             table.add_column(column, justify="right" if column == "score" else "left")
         for r in rows:
-            table.add_row(r.student, r.status, f"{r.score:.2f} / {r.max_score:g}", r.message[:80])
+            message = r.message if len(r.message) <= 240 else r.message[:237] + "..."
+            table.add_row(r.student, r.status, f"{r.score:.2f} / {r.max_score:g}", message)
         console.print(table)
         graded = len(rows)
         mean = sum(r.score for r in rows) / graded if graded else 0.0
@@ -264,9 +271,15 @@ def register(cli: click.Group) -> None:
     def status_cmd(assignment: str, course_dir: Path, db_url: str | None, as_json: bool) -> None:
         """Show each student's state for ASSIGNMENT: submitted, graded, score, status."""
         from grader.export import export_rows
+        from grader.resume import sqlite_file
 
         course = open_course(course_dir)
-        rows = export_rows(db_url or course.db_url, assignment)
+        default_file = sqlite_file(course.db_url) if db_url is None else None
+        if default_file is not None and not default_file.exists():
+            course.check_assignment(assignment)  # nothing graded yet: what is submitted, if anything
+            rows = []
+        else:
+            rows = export_rows(db_url or course.db_url, assignment)
         submitted = {s.student for s in course.submissions(assignment)}
         known = {r.student_id for r in rows}
         if as_json:

@@ -228,7 +228,7 @@ def make_engine(db_url: str, *, must_exist: bool = False) -> Engine:
             if not path.parent.is_dir():
                 raise GradebookUnavailableError(db_url, f"directory {path.parent} does not exist")
             if must_exist and not path.is_file():
-                raise GradebookUnavailableError(db_url, f"no gradebook file at {path}")
+                raise GradebookUnavailableError(db_url, f"no gradebook file at {path}: nothing is graded yet")
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")

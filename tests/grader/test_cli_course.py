@@ -500,6 +500,24 @@ def test_gradebook_from_the_environment(tmp_path):
     assert (tmp_path / "other.db").is_file()
 
 
+def test_before_any_grading_status_lists_the_submissions_and_grade_says_what_to_do(tmp_path):
+    course = make_course(tmp_path / "a")
+    c = str(course.root)
+    assert json.loads(invoke("status", ASSIGNMENT, "--course", c, "--json").stdout) == []
+    write_submission(course, "alice", solution_nb())
+    status = json.loads(invoke("status", ASSIGNMENT, "--course", c, "--json").stdout)
+    assert status == [{"student_id": "alice", "assignment": ASSIGNMENT, "status": "submitted, not graded"}]
+    assert "submitted, not graded" in invoke("status", ASSIGNMENT, "--course", c).output
+    assert not (course.root / "gradebook.db").exists()  # status creates no gradebook
+    missing = invoke("status", "nope", "--course", c, expect=1).output
+    assert missing.startswith("Error: ") and "nope" in missing
+
+    empty = make_course(tmp_path / "b")
+    result = invoke("grade", ASSIGNMENT, "--course", str(empty.root))
+    assert "Nothing to grade: no submission of deep_network" in result.output
+    assert f"dlgrade collect {ASSIGNMENT}" in result.output
+
+
 def test_status_shows_what_went_wrong_in_a_graded_notebook(tmp_path):
     course = make_course(tmp_path)
     nb = solution_nb()
