@@ -443,6 +443,7 @@ def reconcile(source: SourceNotebook, submitted: NotebookNode, path: Path) -> Re
     warnings: list[str] = []
     runs: list[_Run | None] = []  # one per submitted cell: what runs there, if anything
     seen: dict[str, int] = {}  # grade id -> position of its first copy in the submission
+    answers = unchanged = 0  # answer code cells, and those still as released
 
     for position, cell in enumerate(submitted["cells"]):
         where = f"cell #{position + 1}"
@@ -495,6 +496,8 @@ def reconcile(source: SourceNotebook, submitted: NotebookNode, path: Path) -> Re
                 warnings.append(f"answer {where} ({_show(grade_id)}) is not a code cell, so it did not run")
                 runs.append(None)
             else:
+                answers += 1
+                unchanged += str(cell["source"]).rstrip() == origin.source.rstrip()
                 runs.append(_Run(position, origin.grade_id, str(cell["source"])))
         else:  # a markdown answer or a cell nbgrader does not grade: only code runs
             runs.append(own)
@@ -537,6 +540,13 @@ def reconcile(source: SourceNotebook, submitted: NotebookNode, path: Path) -> Re
             suffix += 1
         used.add(cell_id)
         cells.append(CodeCell(index=index, cell_id=cell_id, source=run.source))
+    if answers and unchanged == answers:
+        # Most often a notebook submitted before it was saved: worth saying first.
+        warnings.insert(
+            0,
+            f"none of its {answers} answer cells differs from the released notebook"
+            " (was it saved before it was submitted?)",
+        )
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[:MAX_WARNINGS], f"... and {len(warnings) - MAX_WARNINGS} more warnings"]
     return Reconciled(cells=cells, warnings=warnings, positions=[run.position for run in ordered])

@@ -379,6 +379,22 @@ def test_answer_cell_made_markdown_or_deleted_is_reported(tmp_path):
     assert "answer cell 'halve' is missing from the submission" in warnings
 
 
+def test_a_submission_with_every_answer_as_released_is_reported_first(tmp_path):
+    released = {c.grade_id: c.source for c in SOURCE.cells if c.solution and c.cell_type == "code"}
+    assert len(released) == 2
+    nb = student_copy(released)
+    del nb["cells"][cell_index(nb, "imports")]
+    _, warnings = _reconcile(nb, tmp_path)
+    assert warnings[0] == (
+        "none of its 2 answer cells differs from the released notebook"
+        " (was it saved before it was submitted?)"
+    )
+    assert len(warnings) == 2  # and the put-back read-only cell
+    # One answer written is enough: the tests say what is wrong with the rest.
+    _, warnings = _reconcile(student_copy({**released, "double": ANSWERS["double"]}), tmp_path)
+    assert warnings == []
+
+
 def test_notebook_of_another_assignment(tmp_path):
     other = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}
     other["cells"] = [
