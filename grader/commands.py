@@ -15,6 +15,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from grader.cliopts import course_option, db_option, json_option, reports_errors
 from grader.errors import DlgradeError
@@ -253,7 +254,8 @@ def register(cli: click.Group) -> None:
             table.add_column(column, justify="right" if column == "score" else "left")
         for r in rows:
             message = r.message if len(r.message) <= 240 else r.message[:237] + "..."
-            table.add_row(r.student, r.status, f"{r.score:.2f} / {r.max_score:g}", message)
+            # Messages quote the student's own text (exception messages): never read as rich markup.
+            table.add_row(Text(r.student), r.status, f"{r.score:.2f} / {r.max_score:g}", Text(message))
         console.print(table)
         graded = len(rows)
         mean = sum(r.score for r in rows) / graded if graded else 0.0
@@ -296,9 +298,9 @@ def register(cli: click.Group) -> None:
             table.add_column(column, overflow="fold")
         for r in rows:
             score = f"{r.score:.2f} / {r.max_score:g}"
-            table.add_row(r.student_id, r.status, score, *([r.message] * messages))
+            table.add_row(Text(r.student_id), r.status, score, *([Text(r.message)] * messages))
         for s in sorted(submitted - known):
-            table.add_row(s, "submitted, not graded", "-", *([""] * messages))
+            table.add_row(Text(s), "submitted, not graded", "-", *([""] * messages))
         _console().print(table)
 
     @cli.command("export")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from grader.course import Course, init_course
 from grader.engine import GradeOptions
@@ -76,11 +77,11 @@ def run_demo(
         table.add_column(column, justify="right" if column == "score" else "left")
     for row in export_rows(course.db_url, ASSIGNMENT):
         table.add_row(
-            row.student_id,
+            Text(row.student_id),
             kinds.get(row.student_id, "?"),
             row.status,
             f"{row.score:.1f} / {row.max_score:g}",
-            (row.message or "")[:60],
+            Text((row.message or "")[:60]),  # the hostile student's text is not rich markup
         )
     console.print(table)
     results = load_results(course.db_url, ASSIGNMENT)

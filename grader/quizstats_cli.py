@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from grader.cliopts import attempts_place, course_option, db_option, json_option, reports_errors
 
@@ -245,7 +246,7 @@ def register(quiz_group: click.Group) -> None:
         for change in report.changes:
             old = "" if change.old is None else f"{change.old:g}"
             table.add_row(
-                change.student_id,
+                Text(change.student_id),  # a hub user name or link id: not rich markup
                 str(change.attempt),
                 old,
                 f"{change.new:g}",

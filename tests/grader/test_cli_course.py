@@ -535,6 +535,20 @@ def test_status_shows_what_went_wrong_in_a_graded_notebook(tmp_path):
     assert rows["bob"]["message"] == "" and rows["alice"]["score"] == rows["bob"]["score"] == total_points()
 
 
+def test_tables_show_the_students_text_as_it_is_never_as_markup(tmp_path):
+    """A cell's exception message reaches the grade and status tables: rich must not read it as
+    markup (an unmatched closing tag used to end the command with a traceback)."""
+    course = make_course(tmp_path)
+    nb = solution_nb()
+    nb.cells.insert(3, nbformat.v4.new_code_cell('raise ValueError("[/bold] [link=http://x]click[/link]")'))
+    write_submission(course, "alice", nb)
+    c = str(course.root)
+    graded = invoke("grade", ASSIGNMENT, "--course", c, "--workers", "1").output
+    status = invoke("status", ASSIGNMENT, "--course", c).output
+    for table in (graded, status):
+        assert "[/bold] [link=http://x]click[/link]" in " ".join(table.split()), table
+
+
 def test_timeout_options_bound_a_looping_function(tmp_path):
     import time
 
