@@ -159,17 +159,6 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def sandbox_path(host: Path) -> str | None:
-    """Where a file of this Python installation (or of /usr) appears inside a sandbox; None when
-    it is not visible there."""
-    base, prefix = Path(sys.base_prefix), Path(sys.prefix)
-    if prefix != base and _under(host, prefix):
-        return str(Path(_VENV) / host.relative_to(prefix))
-    if _under(host, base) or _under(host, Path("/usr")):
-        return str(host)
-    return None
-
-
 @functools.cache
 def _python_layout() -> _Python:
     base = Path(sys.base_prefix)
@@ -184,6 +173,13 @@ def _python_layout() -> _Python:
         inside = Path(_VENV) / executable.relative_to(prefix) if _under(executable, prefix) else executable
     else:
         inside = executable
+
+    def sandbox_path(host: Path) -> str | None:
+        if in_venv and _under(host, prefix):
+            return str(Path(_VENV) / host.relative_to(prefix))
+        if _under(host, base) or _under(host, Path("/usr")):
+            return str(host)
+        return None
 
     masks: list[str] = []
     # The base installation's own packages are not on a venv's path: hide them.

@@ -43,7 +43,6 @@ from grader.sandbox_process import (
     job_parent,
     memory_group,
     remove_group,
-    sandbox_path,
     slot_uid,
     tmp_bytes,
     zygote_command,
@@ -57,27 +56,17 @@ _MAX_MESSAGE = 65536
 _MIN_JOB_BYTES = 64 * 1024**2
 
 
-# Native libraries whose start-up misbehaves under a job's address-space limit, loaded by every
-# zygote: the copy of OpenBLAS bundled with scipy allocates its buffers when loaded and retries
-# forever when that fails, so a job that imports TensorFlow (which imports scipy) with most of its
-# address space taken would spin until the wall-clock limit. Loaded in the zygote, the buffers
-# exist before any limit applies, and such an import fails at once with MemoryError. The library
-# alone is loaded (0.01 s), not scipy (importing scipy.special took 0.15 s of every zygote's start).
-_EARLY_LIBRARIES = (("scipy", "scipy.libs", "libscipy_openblas*.so*"),)
+# Libraries whose native start-up misbehaves under a job's address-space limit, imported by
+# every zygote: the copy of OpenBLAS bundled with scipy allocates its buffers when loaded and
+# retries forever when that fails, so a job that imports TensorFlow (which imports scipy) with
+# most of its address space taken would spin until the wall-clock limit. Loaded in the zygote,
+# the buffers exist before any limit applies, and such an import fails at once with MemoryError.
+_EARLY = ("scipy.special",)
 
 
 @functools.cache
 def _initialised_early() -> tuple[str, ...]:
-    """The sandbox paths of the libraries above that are installed here."""
-    found: list[str] = []
-    for package, folder, pattern in _EARLY_LIBRARIES:
-        spec = importlib.util.find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            for library in sorted((Path(location).parent / folder).glob(pattern)):
-                inside = sandbox_path(library)
-                if inside is not None:
-                    found.append(inside)
-    return tuple(found)
+    return tuple(name for name in _EARLY if importlib.util.find_spec(name.partition(".")[0]) is not None)
 
 
 class WarmUnavailableError(Exception):

@@ -211,18 +211,14 @@ def _send(control: socket.socket, record: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Serve job requests on the socket whose fd is argv[1] as uid argv[2], after loading argv[3:]
-    (module names, or paths of native libraries)."""
+    """Serve job requests on the socket whose fd is argv[1] as uid argv[2], after importing argv[3:]."""
     control = socket.socket(fileno=int(argv[1]))
     uid = int(argv[2])
     before = _address_space()  # what a cold job has too: the interpreter, the runner, numpy
     failed = []
     for name in argv[3:]:
         try:
-            if name.startswith("/"):  # a native library, by its path (no module name starts so)
-                ctypes.CDLL(name)
-            else:
-                importlib.import_module(name)
+            importlib.import_module(name)
         except Exception as exc:  # a student's own import of it fails the same way, in their cell
             failed.append(f"{name}: {type(exc).__name__}")
     # Forking a process that runs threads copies locks some other thread may hold.

@@ -216,17 +216,6 @@ def test_importing_tensorflow_under_an_address_space_limit_ends_that_cell_quickl
     assert result.cells[0].seconds < 30  # not the 50 s cell limit: it failed by itself
 
 
-def test_zygotes_load_scipys_openblas_and_not_scipy():
-    """The library the test above needs is loaded by path, in the sandbox's view of the venv; the
-    zygote does not pay for importing scipy itself."""
-    early = sandbox_warm._initialised_early()
-    assert early and all(path.startswith("/") and "libscipy_openblas" in path for path in early)
-    job = output(run("import sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"))
-    assert job == "[]\n"
-    maps = Path(f"/proc/{zygote().pid}/maps").read_text()
-    assert "libscipy_openblas" in maps
-
-
 @pytest.mark.parametrize("assignment", sorted(p.parent.name for p in ASSIGNMENTS.glob("*/*.ipynb")))
 def test_early_prewarm_reads_the_same_preload_as_the_plan(assignment, tmp_path):
     """`dlgrade grade` starts zygotes from the raw notebook before planning: unless both read the
