@@ -200,7 +200,7 @@ def register(cli: click.Group) -> None:
                 prewarm_notebooks(course.source_notebooks(assignment), workers)
 
         from grader.distributed import DaskSettings
-        from grader.engine import GradeOptions
+        from grader.engine import GradeOptions, clip
         from grader.run import grade
 
         console = _console()
@@ -253,9 +253,10 @@ def register(cli: click.Group) -> None:
         for column in ("student", "status", "score", "message"):
             table.add_column(column, justify="right" if column == "score" else "left")
         for r in rows:
-            message = r.message if len(r.message) <= 240 else r.message[:237] + "..."
             # Messages quote the student's own text (exception messages): never read as rich markup.
-            table.add_row(Text(r.student), r.status, f"{r.score:.2f} / {r.max_score:g}", Text(message))
+            table.add_row(
+                Text(r.student), r.status, f"{r.score:.2f} / {r.max_score:g}", Text(clip(r.message, 240))
+            )
         console.print(table)
         graded = len(rows)
         mean = sum(r.score for r in rows) / graded if graded else 0.0

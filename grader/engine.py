@@ -24,7 +24,14 @@ from grader.cases import Case, CheckDef, get_check
 from grader.course import Course, Submission
 from grader.hidden import parse_checks
 from grader.notebook import NotebookError, SourceNotebook, read_notebook, reconcile
-from grader.records import AssignmentSpec, CaseResult, GradeCellResult, SubmissionResult, SubmissionStatus
+from grader.records import (
+    MESSAGE_SEPARATOR,
+    AssignmentSpec,
+    CaseResult,
+    GradeCellResult,
+    SubmissionResult,
+    SubmissionStatus,
+)
 from grader.sandbox import CallOutcome, CallRequest, ExecutionResult, SandboxLimits, execute
 from grader.sandbox_warm import preload_modules
 from grader.source_cache import load_source_cached
@@ -176,7 +183,8 @@ def submission_checksum(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` without surrounding whitespace, cut to ``limit`` characters with "..." when longer."""
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -195,7 +203,7 @@ def _score_case(case: PlannedCase, outcome: CallOutcome | None, limits: SandboxL
     if outcome.status == "error" and outcome.ename == "NotImplementedError":
         return CaseResult(name, case.index, case.family, False, f"`{case.function}` is not implemented yet")
     if outcome.status == "error":
-        detail = _clip(outcome.evalue, 200)
+        detail = clip(outcome.evalue, 200)
         message = f"`{case.function}` raised {outcome.ename}" + (f": {detail}" if detail else "")
         return CaseResult(name, case.index, case.family, False, message)
     if outcome.status == "bad-output":
@@ -208,7 +216,7 @@ def _score_case(case: PlannedCase, outcome: CallOutcome | None, limits: SandboxL
         if outcome.args_after is None:
             return CaseResult(name, case.index, case.family, False, "the arguments could not be read back")
         verdict = case.check.compare_inputs(Case(case.family, case.args, case.kwargs), outcome.args_after)
-    return CaseResult(name, case.index, case.family, verdict.passed, _clip(verdict.message))
+    return CaseResult(name, case.index, case.family, verdict.passed, clip(verdict.message))
 
 
 def _cell_feedback(cases: Sequence[CaseResult]) -> str:
@@ -235,12 +243,12 @@ def cell_notes(notebook: str, positions: Sequence[int | None], result: Execution
     failed = [cell for cell in result.cells if cell.status in ("error", "timeout")]
     notes = []
     for cell in failed[:MAX_CELL_NOTES]:
-        position = positions[cell.index] if 0 <= cell.index < len(positions) else None
+        position = positions[cell.index]
         where = f"cell #{position + 1}" if position is not None else f"read-only cell {cell.cell_id!r}"
         if cell.status == "timeout":
             what = "ran into its time limit and was stopped"
         else:
-            detail = _clip(cell.evalue.partition("\n")[0], 160)
+            detail = clip(cell.evalue.partition("\n")[0], 160)
             what = f"raised {cell.ename}" + (f": {detail}" if detail else "")
         notes.append(f"{notebook}.ipynb, {where} {what}")
     if len(failed) > MAX_CELL_NOTES:
@@ -307,10 +315,10 @@ def grade_submission(
             cells.append(GradeCellResult(name, cell.grade_id, score, cell.points, found, feedback))
     if problems and not executions:
         status: SubmissionStatus = "invalid"
-        message = "; ".join(problems)
+        message = MESSAGE_SEPARATOR.join(problems)
     else:
         status, outcome = _status(executions)
-        message = "; ".join(part for part in (*problems, outcome, *notes) if part)
+        message = MESSAGE_SEPARATOR.join(part for part in (*problems, outcome, *notes) if part)
     # Students see these messages: name their files from the submission folder, not the server's disk.
     message = message.replace(f"{submission.directory}/", "")
     log = "\n".join(ex.log_tail for ex in executions if ex.log_tail)
@@ -323,7 +331,7 @@ def grade_submission(
         message=message,
         submitted_at=submission.timestamp,
         wall_seconds=time.perf_counter() - start,
-        log=_clip(log, 4000),
+        log=clip(log, 4000),
     )
 
 
@@ -344,7 +352,7 @@ def failed_result(plan_: GradingPlan, submission: Submission, exc: BaseException
         "error",
         checksum,
         tuple(cells),
-        message=_clip(f"dlgrade failed on this submission: {type(exc).__name__}: {exc}"),
+        message=clip(f"dlgrade failed on this submission: {type(exc).__name__}: {exc}"),
         submitted_at=submission.timestamp,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from grader.records import SubmissionResult
+from grader.records import MESSAGE_SEPARATOR, SubmissionResult
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; color: #222; }
@@ -38,7 +38,7 @@ def render_feedback(result: SubmissionResult) -> str:
     status = f"status: {e(result.status)}"
     # What went wrong beside the tests (files, changed read-only cells, cells that failed or were
     # stopped), one part per line.
-    message = "<br>".join(e(part) for part in result.message.split("; ") if part)
+    message = "<br>".join(e(part) for part in result.message.split(MESSAGE_SEPARATOR) if part)
     message = f'<p class="message">{message}</p>' if message else ""
     penalty = f"<p>Late penalty: {result.late_penalty:g} points.</p>" if result.late_penalty else ""
     submitted = f" submitted {result.submitted_at:%Y-%m-%d %H:%M} UTC," if result.submitted_at else ""

@@ -88,6 +88,11 @@ class GradeCellResult:
     feedback: str = ""
 
 
+# Parts of SubmissionResult.message (problems, the outcome, notes) are joined with this; the
+# feedback page shows one part per line.
+MESSAGE_SEPARATOR = "; "
+
+
 @dataclass(frozen=True)
 class SubmissionResult:
     """Everything grading found about one student's submission of one assignment."""
